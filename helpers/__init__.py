@@ -1,0 +1,37 @@
+"""helpers — the small, tested library behind the CNN notebooks.
+
+NumPy arrays in, NumPy arrays out, with torch.nn.functional's argument names and semantics.
+``import helpers`` never imports torch; the few functions that need it import it themselves.
+"""
+
+from .checks import (
+    Verdict,
+    check_array,
+    check_conv1d,
+    check_conv2d,
+    check_conv_params,
+    check_number,
+    check_output_size,
+    check_pool2d,
+    check_shape,
+    check_true,
+)
+from .conv import conv1d, conv2d, conv2d_naive, conv_transpose2d
+from .pool import avg_pool2d, max_pool2d
+from .shapes import Row, ShapeMismatchError, format_table, trace_shapes
+from .sizes import (
+    conv_output_formula,
+    conv_output_size,
+    conv_transpose_output_size,
+    pool_output_formula,
+    pool_output_size,
+)
+
+__all__ = [
+    "Row", "ShapeMismatchError", "Verdict",
+    "avg_pool2d", "check_array", "check_conv1d", "check_conv2d", "check_conv_params", "check_number",
+    "check_output_size", "check_pool2d", "check_shape", "check_true", "conv1d", "conv2d", "conv2d_naive",
+    "conv_output_formula", "conv_output_size", "conv_transpose2d", "conv_transpose_output_size",
+    "format_table", "max_pool2d", "pool_output_formula", "pool_output_size", "trace_shapes",
+]
+__version__ = "0.1.0"
