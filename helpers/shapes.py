@@ -139,7 +139,7 @@ def trace_shapes(model, input_shape, *, formulas: bool = False, show: bool = Tru
 
     >>> from torch import nn
     >>> rows = trace_shapes(nn.Sequential(nn.Conv2d(3, 10, 3), nn.ReLU(), nn.MaxPool2d(2)), (3, 50, 70))
-       layer                      output  params
+       layer                          output  params
     0  Conv2d(3→10, k=3, s=1, p=0)  10×48×68     280
     1  ReLU()                       10×48×68       0
     2  MaxPool2d(k=2, s=2, p=0)     10×24×34       0

@@ -1,0 +1,56 @@
+# The series' commands. `make lab` to learn, `make test` to check everything; see README.md.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+# the python3 kernel that nbval/nbconvert start must be this environment's python
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+export PYTHONHASHSEED := 0
+export MPLBACKEND := Agg
+NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
+NB ?= $(NOTEBOOKS)
+
+.PHONY: lab test unit nbval browser execute lint student slides html bench clean browser-deps
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@
+
+$(VENV): $(VENV)/.installed
+
+lab: $(VENV)/.installed
+	$(VENV)/bin/jupyter lab notebooks/
+
+# Under CI the browser tests must run, so Debian's chromium is installed here; elsewhere they skip
+# with a message when /usr/bin/chromium is missing.
+browser-deps:
+	@if [ -n "$$CI" ] && [ ! -x /usr/bin/chromium ]; then \
+	  echo "CI: installing Debian's chromium for the browser tests"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	  || { echo "could not install chromium"; exit 1; }; \
+	fi
+
+test: $(VENV)/.installed browser-deps
+	$(PY) -m pytest tests helpers notebooks --nbval --nbval-current-env \
+	  --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=600
+
+unit: $(VENV)/.installed
+	$(PY) -m pytest tests helpers -m "not browser"
+
+nbval: $(VENV)/.installed
+	$(PY) -m pytest --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
+	  -p no:doctest $(NB)
+
+execute: $(VENV)/.installed
+	@for nb in $(NB); do \
+	  echo "executing $$nb"; \
+	  $(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace \
+	    --ExecutePreprocessor.timeout=600 --ExecutePreprocessor.kernel_name=python3 "$$nb" || exit 1; \
+	done
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check helpers tests notebooks benchmarks tools
+
+clean:
+	rm -rf build
