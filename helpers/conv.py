@@ -119,7 +119,8 @@ def _check_fits(in_sizes, kernel, stride, pads, dilation, axes_names):
             raise ValueError(
                 f"kernel {kern}{f' (dilation {d}, spanning {span})' if d > 1 else ''} does not fit in the "
                 f"padded input {padded}: output {axes_names[n]} would be "
-                f"({i} + 2·{pad_text} − {dil})//{s} + 1 = {o}. Use a smaller kernel or more padding."
+                f"({i} + 2·{pad_text} − {dil})//{s} + 1 = {str(o).replace('-', '−')}. "
+                "Use a smaller kernel or more padding."
             )
         out.append(o)
     return out

@@ -1,0 +1,125 @@
+"""The checks' verdicts on right answers and on the typical wrong ones students hand in."""
+
+import numpy as np
+import pytest
+
+import helpers
+from helpers import checks
+
+IMAGE = np.array([[0, 0, 0, 0, 0, 0],
+                  [0, 1, 0, 0, 0, 0],
+                  [0, 1, 1, 1, 1, 1],
+                  [0, 1, 0, 0, 0, 0],
+                  [0, 0, 0, 0, 0, 0]])
+KERNEL = np.array([[-1, 2, -1]] * 3)
+RIGHT = [[3, -1, 0, 0], [5, -2, 0, 0], [3, -1, 0, 0]]   # worked by hand in the seed lecture
+X44 = np.arange(1, 17).reshape(4, 4)
+K22 = np.array([[1, 1], [0, 2]])
+RIGHT_44 = [[2, 6, 0], [23, 35, 8], [13, 29, 16]]        # the seed's stride/padding exercise
+
+
+def test_right_answers_pass():
+    assert checks.check_conv2d(RIGHT, IMAGE, KERNEL).ok is True
+    assert checks.check_conv2d(RIGHT_44, X44, K22, stride=2, padding=1)
+    assert checks.check_conv1d([1, -2, 2, 0], [0, 1, -1, 1, 1], [-1, 1])
+    assert checks.check_pool2d([[6, 8], [14, 16]], X44, 2)
+    assert checks.check_output_size(48, 50, 3)
+    assert checks.check_conv_params(10, 1, 1, 3)
+    assert checks.check_number(372, 30 * 12 + 12)
+    assert checks.check_shape((10, 11, 16), (10, 11, 16))
+
+
+def test_none_means_not_answered():
+    for v in (checks.check_conv2d(None, IMAGE, KERNEL), checks.check_output_size(None, 5, 3),
+              checks.check_number(None, 3), checks.check_shape(None, (1,)), checks.check_conv_params(None, 1, 1, 3)):
+        assert v.ok is None and not v
+        assert "Not answered yet" in repr(v)
+
+
+def test_flipped_kernel_is_named():
+    conv = np.array([[1, 2], [3, 4]])
+    x = np.arange(9).reshape(3, 3)
+    true_convolution = helpers.conv2d(x, conv[::-1, ::-1])
+    v = checks.check_conv2d(true_convolution, x, conv)
+    assert v.ok is False and "flipped the kernel" in v.message
+    v = checks.check_conv1d(np.convolve([0, 1, 0, 1, 1], [-1, 1], mode="valid"), [0, 1, 0, 1, 1], [-1, 1])
+    assert "flipped" in v.message
+
+
+def test_stride_and_padding_mistakes_are_named():
+    no_stride = helpers.conv2d(X44, K22, padding=1)
+    assert "stride 1" in checks.check_conv2d(no_stride, X44, K22, stride=2, padding=1).message
+    no_pad = helpers.conv2d(X44, K22, stride=2)
+    assert "padding" in checks.check_conv2d(no_pad, X44, K22, stride=2, padding=1).message
+
+
+def test_transposed_and_single_entry_mistakes():
+    v = checks.check_conv2d(np.array(RIGHT).T, IMAGE, KERNEL)
+    assert v.ok is False and "swapped" in v.message
+    wrong = np.array(RIGHT)
+    wrong[1, 0] = 4
+    v = checks.check_conv2d(wrong, IMAGE, KERNEL)
+    assert "1 of 12 entries differ" in v.message and "[1, 0]" in v.message and "expected 5" in v.message
+
+
+def test_off_by_one_shape():
+    v = checks.check_conv2d(np.zeros((4, 5)), IMAGE, KERNEL)
+    assert v.ok is False and "Off by one" in v.message
+
+
+def test_output_size_misconceptions():
+    assert "forgot the + 1" in checks.check_output_size(2, 4, 2, stride=2, padding=1).message
+    assert "padding" in checks.check_output_size(3, 5, 3, padding=1).message
+    assert "once" in checks.check_output_size(5, 5, 3, padding=2).message
+    assert "rounded up" in checks.check_output_size(3, 5, 2, stride=2).message
+    v = checks.check_output_size(1000, 5, 3)
+    assert v.ok is False and "i=5" in v.message
+
+
+def test_param_count_misconceptions():
+    assert "forgot the biases" in checks.check_conv_params(270, 3, 10, 3).message
+    assert "all 3 input channels" in checks.check_conv_params(100, 3, 10, 3).message
+    assert "one kernel" in checks.check_conv_params(28, 3, 10, 3).message
+
+
+def test_pool_misconceptions():
+    avg = helpers.avg_pool2d(X44, 2)
+    assert "average" in checks.check_pool2d(avg, X44, 2).message
+    overlapping = helpers.max_pool2d(X44, 2, stride=1)
+    assert "one pixel at a time" in checks.check_pool2d(overlapping, X44, 2).message
+
+
+def test_shape_misconceptions():
+    assert "wrong order" in checks.check_shape((48, 68, 10), (10, 48, 68)).message
+    assert "batch" in checks.check_shape((1, 10, 48, 68), (10, 48, 68)).message
+    assert "off by one" in checks.check_shape((10, 47, 68), (10, 48, 68)).message
+
+
+def test_garbage_answers_get_a_message_not_an_exception():
+    assert checks.check_conv2d("three", IMAGE, KERNEL).ok is False
+    assert checks.check_conv2d([[1, 2], [3]], IMAGE, KERNEL).ok is False
+    assert checks.check_number("lots", 3).ok is False
+    assert checks.check_shape("10x48", (10, 48)).ok is False
+
+
+def test_checks_never_modify_the_answer():
+    answer = np.array(RIGHT)
+    answer_before = answer.copy()
+    image_before = IMAGE.copy()
+    checks.check_conv2d(answer, IMAGE, KERNEL)
+    checks.check_conv2d(answer[::-1], IMAGE, KERNEL)
+    assert (answer == answer_before).all() and (IMAGE == image_before).all()
+    lst = [[3, -1, 0, 0], [5, -2, 0, 0], [3, -1, 0, 0]]
+    checks.check_conv2d(lst, IMAGE, KERNEL)
+    assert lst == RIGHT
+
+
+@pytest.mark.parametrize("value", [np.float32(372.0), np.array(372), 372.0])
+def test_numbers_in_any_numeric_type(value):
+    assert checks.check_number(value, 372)
+
+
+def test_verdict_shows_one_line_with_a_mark():
+    assert repr(checks.check_number(1, 1)).startswith("✅")
+    assert repr(checks.check_number(2, 1)).startswith("❌")
+    assert repr(checks.check_number(None, 1)).startswith("⏳")

@@ -1,0 +1,177 @@
+"""helpers.conv against torch.nn.functional (the oracle) and the seed lectures' hand-worked examples."""
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import helpers
+
+SEED_IMAGE = np.array([[0, 0, 0, 0, 0, 0],
+                       [0, 1, 0, 0, 0, 0],
+                       [0, 1, 1, 1, 1, 1],
+                       [0, 1, 0, 0, 0, 0],
+                       [0, 0, 0, 0, 0, 0]])
+SEED_VERTICAL = np.array([[-1, 2, -1]] * 3)
+
+SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+# ----------------------------------------------------------------------------- seed examples
+def test_seed_edge_detector_5x6():
+    out = helpers.conv2d(SEED_IMAGE, SEED_VERTICAL)
+    assert out.tolist() == [[3, -1, 0, 0], [5, -2, 0, 0], [3, -1, 0, 0]]
+    assert out.dtype.kind == "i"          # integers in, exact integers out
+    assert helpers.conv2d_naive(SEED_IMAGE, SEED_VERTICAL).tolist() == out.tolist()
+
+
+def test_seed_stride_padding_exercise():
+    x = np.arange(1, 17).reshape(4, 4)
+    w = np.array([[1, 1], [0, 2]])
+    expected = [[2, 6, 0], [23, 35, 8], [13, 29, 16]]
+    assert helpers.conv2d(x, w, padding=1, stride=2).tolist() == expected
+    assert helpers.conv2d_naive(x, w, padding=1, stride=2).tolist() == expected
+
+
+def test_seed_1d_examples():
+    assert helpers.conv1d([0, 1, 0, 1, 1], [-1, 1]).tolist() == [1, -1, 1, 0]
+    assert helpers.conv1d([0, 1, -1, 1, 1], [-1, 1]).tolist() == [1, -2, 2, 0]
+
+
+def test_integer_output_prints_like_the_seed():
+    assert repr(helpers.conv1d([0, 1, 0, 1, 1], [-1, 1])) == "array([ 1, -1,  1,  0])"
+
+
+# ----------------------------------------------------------------------------- torch oracle
+@st.composite
+def conv_config(draw, spatial=2):
+    n = draw(st.integers(1, 3))
+    c_in = draw(st.integers(1, 3))
+    c_out = draw(st.integers(1, 3))
+    k = tuple(draw(st.integers(1, 4)) for _ in range(spatial))
+    s = tuple(draw(st.integers(1, 3)) for _ in range(spatial))
+    d = tuple(draw(st.integers(1, 3)) for _ in range(spatial))
+    p = tuple(draw(st.integers(0, 3)) for _ in range(spatial))
+    size = tuple(draw(st.integers(max(1, dd * (kk - 1) + 1 - 2 * pp), 11)) for kk, dd, pp in zip(k, d, p))
+    bias = draw(st.booleans())
+    seed = draw(st.integers(0, 2**16))
+    return n, c_in, c_out, k, s, d, p, size, bias, seed
+
+
+@SETTINGS
+@given(conv_config())
+def test_conv2d_matches_torch(cfg):
+    n, c_in, c_out, k, s, d, p, size, bias, seed = cfg
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, c_in) + size)
+    w = rng.standard_normal((c_out, c_in) + k)
+    b = rng.standard_normal(c_out) if bias else None
+    ref = F.conv2d(torch.from_numpy(x), torch.from_numpy(w), None if b is None else torch.from_numpy(b),
+                   stride=s, padding=p, dilation=d).numpy()
+    np.testing.assert_allclose(helpers.conv2d(x, w, b, s, p, d), ref, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(helpers.conv2d_naive(x, w, b, s, p, d), ref, rtol=1e-10, atol=1e-10)
+    # unbatched form drops the N axis, like torch
+    np.testing.assert_allclose(helpers.conv2d(x[0], w, b, s, p, d), ref[0], rtol=1e-10, atol=1e-10)
+
+
+@SETTINGS
+@given(conv_config(spatial=1))
+def test_conv1d_matches_torch(cfg):
+    n, c_in, c_out, k, s, d, p, size, bias, seed = cfg
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, c_in) + size)
+    w = rng.standard_normal((c_out, c_in) + k)
+    b = rng.standard_normal(c_out) if bias else None
+    ref = F.conv1d(torch.from_numpy(x), torch.from_numpy(w), None if b is None else torch.from_numpy(b),
+                   stride=s, padding=p, dilation=d).numpy()
+    np.testing.assert_allclose(helpers.conv1d(x, w, b, s[0], p[0], d[0]), ref, rtol=1e-10, atol=1e-10)
+
+
+@SETTINGS
+@given(conv_config(), st.data())
+def test_conv_transpose2d_matches_torch(cfg, data):
+    n, c_in, c_out, k, s, d, p, size, bias, seed = cfg
+    op = tuple(data.draw(st.integers(0, max(ss, dd) - 1)) for ss, dd in zip(s, d))
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, c_in) + size)
+    w = rng.standard_normal((c_in, c_out) + k)
+    b = rng.standard_normal(c_out) if bias else None
+    try:
+        ref = F.conv_transpose2d(torch.from_numpy(x), torch.from_numpy(w),
+                                 None if b is None else torch.from_numpy(b), stride=s, padding=p,
+                                 output_padding=op, dilation=d).numpy()
+    except RuntimeError:          # torch refuses (e.g. the padding crops everything): so must we
+        with pytest.raises(ValueError):
+            helpers.conv_transpose2d(x, w, b, s, p, op, d)
+        return
+    np.testing.assert_allclose(helpers.conv_transpose2d(x, w, b, s, p, op, d), ref, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("k", [1, 2, 3, 4, 5])
+@pytest.mark.parametrize("d", [1, 2])
+def test_padding_same_and_valid_match_torch(k, d):
+    rng = np.random.default_rng(k * 10 + d)
+    x = rng.standard_normal((2, 3, 9, 10))
+    w = rng.standard_normal((4, 3, k, k))
+    for mode in ("same", "valid"):
+        ref = F.conv2d(torch.from_numpy(x), torch.from_numpy(w), padding=mode, dilation=d).numpy()
+        np.testing.assert_allclose(helpers.conv2d(x, w, padding=mode, dilation=d), ref, atol=1e-10)
+        x1, w1 = x[:, :, 0], w[:, :, 0]
+        ref1 = F.conv1d(torch.from_numpy(x1), torch.from_numpy(w1), padding=mode, dilation=d).numpy()
+        np.testing.assert_allclose(helpers.conv1d(x1, w1, padding=mode, dilation=d), ref1, atol=1e-10)
+
+
+def test_float32_stays_float32():
+    x = np.ones((1, 2, 5, 5), dtype=np.float32)
+    w = np.ones((3, 2, 3, 3), dtype=np.float32)
+    assert helpers.conv2d(x, w).dtype == np.float32
+    assert helpers.conv_transpose2d(x, np.ones((2, 3, 3, 3), np.float32)).dtype == np.float32
+
+
+def test_inputs_are_not_modified():
+    x = np.arange(16.0).reshape(4, 4)
+    w = np.array([[1.0, 2.0], [3.0, 4.0]])
+    x0, w0 = x.copy(), w.copy()
+    helpers.conv2d(x, w, padding=1)
+    helpers.conv2d_naive(x, w, padding=1)
+    helpers.conv_transpose2d(x, w, stride=2)
+    assert (x == x0).all() and (w == w0).all()
+
+
+# ----------------------------------------------------------------------------- bad input
+@pytest.mark.parametrize("call, exc, words", [
+    (lambda: helpers.conv2d(np.ones((5, 6)), np.ones((7, 7))), ValueError, ["kernel 7×7", "5×6", "−1"]),
+    (lambda: helpers.conv2d(np.ones((5, 6)), np.ones((3, 3)), stride=0), ValueError, ["stride", "0"]),
+    (lambda: helpers.conv2d(np.ones((5, 6)), np.ones((3, 3)), stride=1.5), TypeError, ["stride", "1.5"]),
+    (lambda: helpers.conv2d(np.ones((5, 6)), np.ones((3, 3)), padding=-1), ValueError, ["padding", "-1"]),
+    (lambda: helpers.conv2d(np.ones((5, 6)), np.ones((3, 3)), padding="full"), ValueError, ["padding", "same"]),
+    (lambda: helpers.conv2d(np.ones((5, 6)), np.ones((3, 3)), dilation=0), ValueError, ["dilation"]),
+    (lambda: helpers.conv2d(np.ones((5, 6)), np.ones((3, 3)), stride=2, padding="same"), ValueError,
+     ["same", "stride"]),
+    (lambda: helpers.conv2d(np.ones((3, 5, 6)), np.ones((2, 2, 3, 3))), ValueError,
+     ["channel mismatch", "3 input channels", "2"]),
+    (lambda: helpers.conv2d(np.ones((3, 5, 6)), np.ones((2, 3, 3, 3)), b=np.ones(3)), ValueError,
+     ["b", "(2,)"]),
+    (lambda: helpers.conv2d(np.ones((5,)), np.ones((3,))), ValueError, ["x must have 2, 3 or 4 dimensions"]),
+    (lambda: helpers.conv2d(np.ones((5, 6)), np.ones((2, 1, 3, 3))), ValueError, ["w must have 2"]),
+    (lambda: helpers.conv2d(np.ones((0, 6)), np.ones((3, 3))), ValueError, ["x is empty"]),
+    (lambda: helpers.conv2d([["a", "b"], ["c", "d"]], np.ones((1, 1))), TypeError, ["x", "numbers"]),
+    (lambda: helpers.conv2d("image", np.ones((1, 1))), TypeError, ["x", "text"]),
+    (lambda: helpers.conv2d([[1, 2], [3]], np.ones((1, 1))), ValueError, ["x", "same length"]),
+    (lambda: helpers.conv2d(torch.ones(3, 3), np.ones((1, 1))), TypeError, ["torch tensor", ".numpy()"]),
+    (lambda: helpers.conv1d([1, 2, 3], [1, 1, 1, 1]), ValueError, ["does not fit", "length"]),
+    (lambda: helpers.conv1d([1, 2, 3], [1, 1], stride=(1, 2)), ValueError, ["stride", "1 ints"]),
+    (lambda: helpers.conv_transpose2d(np.ones((3, 3)), np.ones((3, 3)), stride=2, output_padding=2),
+     ValueError, ["output_padding", "smaller than stride"]),
+    (lambda: helpers.conv_transpose2d(np.ones((1, 1)), np.ones((1, 1)), padding=1), ValueError,
+     ["padding 1 crops away"]),
+    (lambda: helpers.conv_transpose2d(np.ones((2, 4, 4)), np.ones((3, 2, 3, 3))), ValueError,
+     ["channel mismatch", "w.shape[0]"]),
+])
+def test_bad_input_is_explained(call, exc, words):
+    with pytest.raises(exc) as info:
+        call()
+    for word in words:
+        assert word in str(info.value), (word, str(info.value))
