@@ -49,6 +49,9 @@ execute: $(VENV)/.installed
 	    --ExecutePreprocessor.timeout=600 --ExecutePreprocessor.kernel_name=python3 "$$nb" || exit 1; \
 	done
 
+bench: $(VENV)/.installed
+	$(PY) benchmarks/bench.py
+
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check helpers tests notebooks benchmarks tools
 
