@@ -1,0 +1,214 @@
+"""Shared test set-up: the kernel's environment, the classroom builds, and the real-browser fixtures.
+
+The browser fixtures start JupyterLab on 127.0.0.1 (a random free port, a token, a copy of the notebooks
+in a temporary folder, Jupyter's config, data, runtime and settings folders isolated there too) and a
+headless Debian Chromium driven by the ``playwright`` package. Without /usr/bin/chromium or playwright the
+browser tests skip with a message saying how to enable them; under CI (the ``CI`` variable set) they fail
+instead, since CI must run them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "tests" / "fixtures"
+FIXTURE_NOTEBOOK = FIXTURES / "classroom_fixture.ipynb"
+SCREENSHOTS = ROOT / "build" / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+
+sys.path.insert(0, str(ROOT / "tools"))
+
+# The kernels that nbclient, nbconvert and JupyterLab start run `python` from PATH (the python3 kernelspec):
+# make it this environment's python however pytest was started.
+_bin = str(Path(sys.executable).parent)
+if os.environ.get("PATH", "").split(os.pathsep)[0] != _bin:
+    os.environ["PATH"] = _bin + os.pathsep + os.environ.get("PATH", "")
+
+
+def series_notebooks() -> list[Path]:
+    return sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+
+
+def classroom_notebooks() -> list[Path]:
+    """The series' notebooks and the classroom fixture: what the classroom tools are tested on."""
+    return series_notebooks() + [FIXTURE_NOTEBOOK]
+
+
+def has_widgets(path: Path) -> bool:
+    """Whether a notebook builds a live widget: a `.widget()` call or the `explorer` CSS class in its code."""
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    for cell in nb["cells"]:
+        src = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+        if cell["cell_type"] != "code":
+            continue
+        if re.search(r"\.widget\(\)", src) or 'add_class("explorer")' in src:
+            return True
+    return False
+
+
+def _skip_or_fail(message: str):
+    if os.environ.get("CI"):
+        pytest.fail(f"CI must run this test, but {message}", pytrace=False)
+    pytest.skip(message)
+
+
+# --- the classroom builds ----------------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def classroom():
+    import classroom as module
+
+    return module
+
+
+@pytest.fixture(scope="session")
+def vendor_cache(classroom):
+    """The pinned npm packages, fetched once into build/vendor (skipped without npm, except under CI)."""
+    if shutil.which("npm") is None:
+        _skip_or_fail("npm is missing (`apt-get install nodejs npm`); the offline slides need it")
+    try:
+        return classroom.fetch_vendor(ROOT / "build" / "vendor")
+    except classroom.BuildError as err:
+        _skip_or_fail(f"the JavaScript for offline pages could not be fetched: {err}")
+
+
+@pytest.fixture(scope="session")
+def built_slides(classroom, vendor_cache, tmp_path_factory):
+    out = tmp_path_factory.mktemp("slides")
+    classroom.build_pages("slides", classroom_notebooks(), out, cache=vendor_cache)
+    return out
+
+
+@pytest.fixture(scope="session")
+def built_html(classroom, vendor_cache, tmp_path_factory):
+    out = tmp_path_factory.mktemp("html")
+    classroom.build_pages("html", classroom_notebooks(), out, cache=vendor_cache)
+    return out
+
+
+# --- the browser -------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Debian Chromium through playwright (never a browser that playwright downloads)."""
+    missing = []
+    if not Path(CHROMIUM).exists():
+        missing.append(f"{CHROMIUM} is missing (enable the browser tests with `apt-get install chromium`)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        missing.append("the playwright package is missing (`pip install -e '.[test]'`)")
+    if missing:
+        _skip_or_fail("; ".join(missing))
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="session")
+def screenshots():
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS
+
+
+# --- JupyterLab --------------------------------------------------------------------------------------------
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _write_json(path: Path, data) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=1), encoding="utf-8")
+
+
+class LabServer:
+    def __init__(self, url: str, token: str, root: Path, log: Path):
+        self.url, self.token, self.root, self.log = url, token, root, log
+
+    def notebook_url(self, name: str) -> str:
+        return f"{self.url}/lab/tree/{name}?token={self.token}&reset"
+
+    def log_tail(self, n: int = 3000) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace")[-n:]
+
+
+@pytest.fixture(scope="session")
+def lab_server(browser, tmp_path_factory):
+    """JupyterLab on 127.0.0.1 serving a temporary copy of the notebooks; nothing is written in the repo."""
+    home = tmp_path_factory.mktemp("jupyterlab")
+    root = home / "notebooks"
+    root.mkdir()
+    for path in classroom_notebooks():
+        shutil.copy2(path, root / path.name)
+    settings = home / "lab-settings"
+    # no "news" question, no update check, every cell rendered (no windowing) so tests can see all outputs
+    _write_json(settings / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings",
+                {"fetchNews": "false", "checkForUpdates": False})
+    _write_json(settings / "@jupyterlab" / "notebook-extension" / "tracker.jupyterlab-settings",
+                {"windowingMode": "none"})
+    _write_json(home / "config" / "jupyter_server_config.json",
+                {"LabApp": {"news_url": None, "expose_app_in_browser": True,
+                            "check_for_updates_class": "jupyterlab.NeverCheckForUpdate"}})
+    env = dict(os.environ)
+    env.update(JUPYTER_CONFIG_DIR=str(home / "config"), JUPYTER_DATA_DIR=str(home / "data"),
+               JUPYTER_RUNTIME_DIR=str(home / "runtime"), JUPYTERLAB_SETTINGS_DIR=str(settings),
+               JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"), IPYTHONDIR=str(home / "ipython"),
+               MPLCONFIGDIR=str(home / "matplotlib"))
+    env.pop("MPLBACKEND", None)  # the kernel shows figures inline, as for a student
+    port, token = _free_port(), secrets.token_hex(16)
+    cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
+           "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
+           "--LabApp.expose_app_in_browser=True"]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:  # containers and CI often run as root
+        cmd.append("--allow-root")
+    log = home / "jupyterlab.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=home,
+                                stdin=subprocess.DEVNULL, start_new_session=True)
+    server = LabServer(f"http://127.0.0.1:{port}", token, root, log)
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"JupyterLab exited with code {proc.returncode}:\n{server.log_tail()}",
+                            pytrace=False)
+            try:
+                with urllib.request.urlopen(f"{server.url}/api/status?token={token}", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"JupyterLab did not answer within 90 s:\n{server.log_tail()}", pytrace=False)
+            time.sleep(0.5)
+        yield server
+    finally:
+        # the server and the kernels it started share the process group that Popen made for it
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=20)
+        except ProcessLookupError:
+            pass
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
