@@ -1,0 +1,801 @@
+"""Build your own CNN: stack layers, set the input size, and watch shapes and parameter counts follow.
+
+A layer is a small dict made by :func:`conv`, :func:`maxpool`, :func:`avgpool`, :func:`relu`,
+:func:`flatten` or :func:`linear` (or a tuple such as ``("conv", 10, 3)``). The builder wires the
+layers the way you would by hand: a convolution takes as many input channels as the layer before
+it produces, a fully connected layer as many input features as reach it. You may also state those
+numbers yourself (``conv(10, 3, in_channels=16)``, ``linear(2, in_features=1000)``): then the
+builder checks them, as torch would.
+
+The pure core is :func:`compute` (layers and input shape in; one :class:`helpers.shapes.Row` per
+layer out, or the first layer where the shapes stop fitting and why). It uses the size formulas of
+:mod:`helpers.sizes` and the parameter formulas of :mod:`helpers.params`, no torch, so it answers in
+microseconds; :func:`to_torch` builds the same network as an ``nn.Sequential`` and the tests check that
+:func:`helpers.shapes.trace_shapes` on it gives the same shapes, counts and error layer.
+:class:`CNNBuilder` draws the table (with a bar of each layer's share of the parameters) and, in
+JupyterLab, adds controls to add, replace and remove layers.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import textwrap
+
+from ._validate import int_param
+from .explorer import Explorer
+from .params import conv_params, linear_params
+from .shapes import Row, format_table
+from .sizes import _formula_conv
+
+__all__ = ["CNNBuilder", "avgpool", "compute", "conv", "describe", "flatten", "linear", "maxpool", "relu",
+           "to_torch"]
+
+# kind → (positional fields in order, defaults); fields without a default are required
+_FIELDS = {
+    "conv": (("out_channels", "kernel_size", "stride", "padding", "in_channels"),
+             {"kernel_size": 3, "stride": 1, "padding": 0, "in_channels": None}),
+    "maxpool": (("kernel_size", "stride", "padding"), {"kernel_size": 2, "stride": None, "padding": 0}),
+    "avgpool": (("kernel_size", "stride", "padding"), {"kernel_size": 2, "stride": None, "padding": 0}),
+    "relu": ((), {}),
+    "flatten": ((), {}),
+    "linear": (("out_features", "in_features"), {"in_features": None}),
+}
+_MINIMUM = {"kernel_size": 1, "stride": 1, "padding": 0}
+_PIXELS = set(_MINIMUM)
+KINDS = tuple(_FIELDS)
+
+
+# --- layer specs -------------------------------------------------------------------------------------------
+def conv(out_channels, kernel_size=3, stride=1, padding=0, in_channels=None) -> dict:
+    """A square ``Conv2d`` layer; ``in_channels=None`` takes the channels of the layer before.
+
+    >>> conv(10, 3)
+    {'type': 'conv', 'out_channels': 10, 'kernel_size': 3, 'stride': 1, 'padding': 0, 'in_channels': None}
+    """
+    return layer_spec({"type": "conv", "out_channels": out_channels, "kernel_size": kernel_size,
+                       "stride": stride, "padding": padding, "in_channels": in_channels})
+
+
+def maxpool(kernel_size=2, stride=None, padding=0) -> dict:
+    """A square ``MaxPool2d`` layer; ``stride`` defaults to ``kernel_size`` as in torch.
+
+    >>> maxpool(2)
+    {'type': 'maxpool', 'kernel_size': 2, 'stride': None, 'padding': 0}
+    """
+    return layer_spec({"type": "maxpool", "kernel_size": kernel_size, "stride": stride, "padding": padding})
+
+
+def avgpool(kernel_size=2, stride=None, padding=0) -> dict:
+    """A square ``AvgPool2d`` layer; ``stride`` defaults to ``kernel_size`` as in torch."""
+    return layer_spec({"type": "avgpool", "kernel_size": kernel_size, "stride": stride, "padding": padding})
+
+
+def relu() -> dict:
+    """A ``ReLU``: same shape, no parameters."""
+    return {"type": "relu"}
+
+
+def flatten() -> dict:
+    """A ``Flatten``: C×H×W becomes one vector of C·H·W features."""
+    return {"type": "flatten"}
+
+
+def linear(out_features, in_features=None) -> dict:
+    """A fully connected ``Linear`` layer; ``in_features=None`` takes the size of the vector that reaches it.
+
+    >>> linear(2)
+    {'type': 'linear', 'out_features': 2, 'in_features': None}
+    """
+    return layer_spec({"type": "linear", "out_features": out_features, "in_features": in_features})
+
+
+def layer_spec(spec) -> dict:
+    """Check one layer given as a dict (``{"type": "conv", "out_channels": 10, …}``) or a tuple
+    (``("conv", 10, 3)``, ``("maxpool", 2)``, ``("flatten",)``, ``("linear", 2)``); return the full dict.
+
+    >>> layer_spec(("conv", 10, 3, 1, 1))
+    {'type': 'conv', 'out_channels': 10, 'kernel_size': 3, 'stride': 1, 'padding': 1, 'in_channels': None}
+    """
+    if isinstance(spec, (tuple, list)):
+        if not spec or not isinstance(spec[0], str):
+            raise TypeError(f"a layer given as a tuple starts with its type, one of {', '.join(KINDS)}; "
+                            f"got {spec!r}.")
+        kind = spec[0]
+        fields = _FIELDS.get(kind, ((), {}))[0]
+        if kind in _FIELDS and len(spec) - 1 > len(fields):
+            raise TypeError(f"a {kind} layer takes at most {len(fields)} values after its type "
+                            f"({', '.join(fields) or 'none'}); got {spec!r}.")
+        spec = {"type": kind, **dict(zip(fields, spec[1:], strict=False))}
+    if not isinstance(spec, dict):
+        raise TypeError(f"a layer must be a dict such as conv(10, 3) or a tuple such as ('conv', 10, 3); "
+                        f"got {type(spec).__name__} {spec!r:.60}.")
+    kind = spec.get("type")
+    if kind not in _FIELDS:
+        raise ValueError(f"layer type must be one of {', '.join(KINDS)}; got {kind!r}.")
+    fields, defaults = _FIELDS[kind]
+    unknown = sorted(set(spec) - set(fields) - {"type"})
+    if unknown:
+        raise TypeError(f"a {kind} layer has no setting {', '.join(unknown)}; it has "
+                        f"{', '.join(fields) or 'no settings'}.")
+    out = {"type": kind}
+    for name in fields:
+        if name not in spec and name not in defaults:
+            raise TypeError(f"a {kind} layer needs {name} (for example {_example(kind)}).")
+        value = spec.get(name, defaults.get(name))
+        if value is None and name in defaults and defaults[name] is None:
+            out[name] = None
+        elif name in _PIXELS:
+            out[name] = int_param(value, name, minimum=_MINIMUM[name])
+        else:
+            out[name] = _count(value, name)
+    return out
+
+
+def _count(value, name) -> int:
+    """A number of channels or features: a whole number, at least 1."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value):
+        raise TypeError(f"{name} must be a whole number of {name.split('_')[1]} such as 10, got {value!r}.")
+    if value < 1:
+        raise ValueError(f"{name} must be 1 or more, got {int(value)}.")
+    return int(value)
+
+
+def _example(kind):
+    return {"conv": "conv(10, 3)", "linear": "linear(2)"}.get(kind, f"{kind}()")
+
+
+def _one_layer_text(spec, c_in=None, n_in=None) -> str:
+    """Torch-like short text, e.g. ``Conv2d(3→10, k=3, s=1, p=0)``; '?' where a size is not known."""
+    kind = spec["type"]
+    if kind == "conv":
+        cin = spec["in_channels"] if spec["in_channels"] is not None else (c_in if c_in is not None else "?")
+        return (f"Conv2d({cin}→{spec['out_channels']}, k={spec['kernel_size']}, s={spec['stride']}, "
+                f"p={spec['padding']})")
+    if kind in ("maxpool", "avgpool"):
+        s = spec["stride"] if spec["stride"] is not None else spec["kernel_size"]
+        name = "MaxPool2d" if kind == "maxpool" else "AvgPool2d"
+        return f"{name}(k={spec['kernel_size']}, s={s}, p={spec['padding']})"
+    if kind == "relu":
+        return "ReLU()"
+    if kind == "flatten":
+        return "Flatten()"
+    nin = spec["in_features"] if spec["in_features"] is not None else (n_in if n_in is not None else "?")
+    return f"Linear({nin}→{spec['out_features']})"
+
+
+def describe(layers) -> list[str]:
+    """One short line per layer, as the builder's list shows them (sizes it would infer shown as '?').
+
+    >>> describe([conv(10, 3), relu(), maxpool(2), flatten(), linear(2)])
+    ['Conv2d(?→10, k=3, s=1, p=0)', 'ReLU()', 'MaxPool2d(k=2, s=2, p=0)', 'Flatten()', 'Linear(?→2)']
+    """
+    return [_one_layer_text(layer_spec(s)) for s in _as_list(layers)]
+
+
+def _as_list(layers):
+    if isinstance(layers, (dict, str)) or not hasattr(layers, "__iter__"):
+        raise TypeError(f"layers must be a list of layers such as [conv(10, 3), relu(), maxpool(2)]; "
+                        f"got {type(layers).__name__}.")
+    return list(layers)
+
+
+def _input_shape(input_shape) -> tuple:
+    if isinstance(input_shape, int) and not isinstance(input_shape, bool):
+        input_shape = (input_shape,)
+    if not isinstance(input_shape, (tuple, list)) or len(input_shape) not in (1, 3):
+        raise TypeError(f"input_shape must be (C, H, W) for an image or (F,) for a vector, without the batch "
+                        f"dimension, e.g. (3, 50, 70); got {input_shape!r}.")
+    names = ("C", "H", "W") if len(input_shape) == 3 else ("F",)
+    return tuple(int_param(v, f"input_shape {n}", minimum=1) for n, v in zip(names, input_shape, strict=True))
+
+
+def _shape_text(shape) -> str:
+    return "×".join(str(v) for v in shape)
+
+
+# --- the pure core -----------------------------------------------------------------------------------------
+class _DoesNotFit(Exception):
+    def __init__(self, kind, reason):
+        super().__init__(reason)
+        self.kind = kind
+        self.reason = reason
+
+
+def _window(spec, shape, k, s, p, what):
+    """Output H, W of a conv or pool window, and the formula text; raises _DoesNotFit."""
+    c, h, w = shape
+    outs, parts = [], []
+    for axis, i in (("H", h), ("W", w)):
+        o = (i + 2 * p - k) // s + 1
+        formula = f"{axis}: {_formula_conv(i, k, s, p, 1)} = {o}"
+        if i + 2 * p < k:
+            raise _DoesNotFit("window", f"its {k}×{k} {what} does not fit in the {h}×{w} input (input "
+                                        f"N×{_shape_text(shape)}): {formula}. Use a smaller kernel, padding, "
+                                        "or fewer pooling layers before it.")
+        outs.append(o)
+        parts.append(formula)
+    return outs, "; ".join(parts)
+
+
+def _step(spec, shape):
+    """(output shape, params, size formula, parameter formula, layer text) for one layer; or _DoesNotFit."""
+    kind = spec["type"]
+    flat = len(shape) == 1
+    if kind in ("conv", "maxpool", "avgpool") and flat:
+        raise _DoesNotFit("flat_input", f"it needs a C×H×W input but receives a flat vector of {shape[0]} "
+                                        f"features (input N×{shape[0]}): convolution and pooling come before "
+                                        "Flatten.")
+    if kind == "conv":
+        cin, cout = shape[0], spec["out_channels"]
+        k, s, p = spec["kernel_size"], spec["stride"], spec["padding"]
+        if spec["in_channels"] is not None and spec["in_channels"] != cin:
+            raise _DoesNotFit("channels", f"it expects {spec['in_channels']} input channels but receives "
+                                          f"{cin} (input N×{_shape_text(shape)}). Set in_channels={cin} or "
+                                          "change the layer before it.")
+        (h, w), formula = _window(spec, shape, k, s, p, "kernel")
+        return ((cout, h, w), conv_params(cin, cout, k), formula, f"{cout}·({cin}·{k}·{k} + 1)",
+                _one_layer_text(spec, c_in=cin))
+    if kind in ("maxpool", "avgpool"):
+        k, p = spec["kernel_size"], spec["padding"]
+        s = spec["stride"] if spec["stride"] is not None else k
+        if 2 * p > k:
+            raise _DoesNotFit("padding", f"padding {p} is more than half of its {k}×{k} window, so a window "
+                                         f"could see nothing but padding; torch refuses that. Use padding ≤ "
+                                         f"{k // 2}.")
+        (h, w), formula = _window(spec, shape, k, s, p, "window")
+        return (shape[0], h, w), 0, formula, "no parameters", _one_layer_text(spec)
+    if kind == "relu":
+        return shape, 0, "same shape", "no parameters", "ReLU()"
+    if kind == "flatten":
+        if flat:
+            return shape, 0, "unchanged", "no parameters", "Flatten()"
+        n = math.prod(shape)
+        return (n,), 0, f"{'·'.join(map(str, shape))} = {n}", "no parameters", "Flatten()"
+    # linear
+    if not flat:
+        n = math.prod(shape)
+        raise _DoesNotFit("needs_flatten", f"it needs a flat vector of features but receives "
+                                           f"N×{_shape_text(shape)}. Add a Flatten before it: "
+                                           f"{'·'.join(map(str, shape))} = {n} features.")
+    n_in, n_out = shape[0], spec["out_features"]
+    if spec["in_features"] is not None and spec["in_features"] != n_in:
+        raise _DoesNotFit("features", f"it expects {spec['in_features']} input features but receives {n_in} "
+                                      f"(input N×{n_in}). Set in_features={n_in}.")
+    return ((n_out,), linear_params(n_in, n_out), f"{n_in} features → {n_out}", f"{n_out}·({n_in} + 1)",
+            _one_layer_text(spec, n_in=n_in))
+
+
+def compute(layers, input_shape) -> dict:
+    """Follow one example of ``input_shape`` (no batch dimension) through ``layers``; stop where it breaks.
+
+    Returns a dict with
+
+    * ``rows``: one :class:`helpers.shapes.Row` per layer that runs (output shape, parameters, the
+      size formula with numbers substituted, the parameter formula), as :func:`trace_shapes` makes;
+    * ``error``: ``None``, or ``{"index", "layer", "kind", "message"}`` for the first layer whose input
+      does not fit (``kind`` is one of ``window``, ``padding``, ``channels``, ``features``,
+      ``flat_input``, ``needs_flatten``);
+    * ``input_shape``, ``output_shape`` (``None`` after an error), ``total_params`` (of the rows that ran),
+      ``values`` (numbers per example after each layer: C·H·W or F).
+
+    >>> walk = [conv(10, 3), relu(), maxpool(2), conv(10, 3), relu(), maxpool(2), flatten()]
+    >>> r = compute(walk, (3, 50, 70))
+    >>> [row.output_shape for row in r["rows"]][::3], r["output_shape"], r["total_params"]
+    ([(10, 48, 68), (10, 22, 32), (1760,)], (1760,), 1190)
+    >>> print(compute([conv(10, 3), linear(2)], (3, 50, 70))["error"]["message"][:62])
+    layer 1 (Linear(?→2)) cannot run: it needs a flat vector of fe
+    """
+    specs = [layer_spec(s) for s in _as_list(layers)]
+    shape = _input_shape(input_shape)
+    start = shape
+    rows, error = [], None
+    for i, spec in enumerate(specs):
+        try:
+            out, n, formula, param_formula, text = _step(spec, shape)
+        except _DoesNotFit as err:
+            c_in = shape[0] if len(shape) == 3 else None
+            n_in = shape[0] if len(shape) == 1 else None
+            text = _one_layer_text(spec, c_in=c_in, n_in=n_in)
+            error = {"index": i, "layer": text, "kind": err.kind,
+                     "message": f"layer {i} ({text}) cannot run: {err.reason}"}
+            break
+        rows.append(Row(i, str(i), text, tuple(out), n, formula, param_formula))
+        shape = tuple(out)
+    return {"input_shape": start, "rows": rows, "error": error,
+            "output_shape": None if error else shape,
+            "total_params": sum(r.params for r in rows),
+            "values": [math.prod(r.output_shape) for r in rows]}
+
+
+def to_torch(layers, input_shape):
+    """The same network as a ``torch.nn.Sequential`` (sizes the builder infers filled in).
+
+    Layers after the first one that does not fit have no known input size; the ones that would infer it
+    become ``nn.LazyConv2d`` / ``nn.LazyLinear``. Running :func:`helpers.shapes.trace_shapes` on the result
+    reproduces :func:`compute`'s rows, and raises at the same layer where ``compute`` reports an error.
+
+    >>> to_torch([conv(10, 3), relu(), maxpool(2), flatten(), linear(2)], (3, 8, 8))
+    Sequential(
+      (0): Conv2d(3, 10, kernel_size=(3, 3), stride=(1, 1))
+      (1): ReLU()
+      (2): MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False)
+      (3): Flatten(start_dim=1, end_dim=-1)
+      (4): Linear(in_features=90, out_features=2, bias=True)
+    )
+    """
+    from torch import nn
+
+    specs = [layer_spec(s) for s in _as_list(layers)]
+    result = compute(specs, input_shape)
+    shapes = [result["input_shape"]] + [r.output_shape for r in result["rows"]]
+    modules = []
+    for i, spec in enumerate(specs):
+        shape = shapes[i] if i < len(shapes) else None
+        kind = spec["type"]
+        if kind == "conv":
+            cin = spec["in_channels"] or (shape[0] if shape is not None and len(shape) == 3 else None)
+            args = (spec["out_channels"], spec["kernel_size"])
+            kw = {"stride": spec["stride"], "padding": spec["padding"]}
+            modules.append(nn.Conv2d(cin, *args, **kw) if cin else nn.LazyConv2d(*args, **kw))
+        elif kind in ("maxpool", "avgpool"):
+            cls = nn.MaxPool2d if kind == "maxpool" else nn.AvgPool2d
+            modules.append(cls(spec["kernel_size"], stride=spec["stride"], padding=spec["padding"]))
+        elif kind == "relu":
+            modules.append(nn.ReLU())
+        elif kind == "flatten":
+            modules.append(nn.Flatten())
+        else:
+            n_in = spec["in_features"] or (math.prod(shape) if shape is not None else None)
+            n_out = spec["out_features"]
+            modules.append(nn.Linear(n_in, n_out) if n_in else nn.LazyLinear(n_out))
+    return nn.Sequential(*modules)
+
+
+# --- the explorer ------------------------------------------------------------------------------------------
+_DEFAULT_LAYERS = [conv(10, 3), relu(), maxpool(2), conv(10, 3), relu(), maxpool(2), flatten(), linear(2)]
+
+_INK, _GREY, _RED = (0.12, 0.12, 0.12), (0.62, 0.62, 0.62), (0.78, 0.1, 0.1)
+_FACE = {"input": (0.55, 0.6, 0.66), "conv": (0.2, 0.45, 0.75), "maxpool": (0.3, 0.65, 0.4),
+         "avgpool": (0.3, 0.65, 0.4), "relu": (0.55, 0.72, 0.9), "flatten": (0.93, 0.6, 0.25),
+         "linear": (0.85, 0.4, 0.2)}
+_SHORT = {"conv": "conv", "maxpool": "max", "avgpool": "avg", "relu": "ReLU", "flatten": "flatten",
+          "linear": "linear"}
+
+
+def _shade(rgb, f):
+    return tuple(min(1.0, max(0.0, v * f if f < 1 else v + (1 - v) * (f - 1))) for v in rgb)
+
+
+def _column_name(spec) -> str:
+    kind = spec["type"]
+    if kind in ("conv", "maxpool", "avgpool"):
+        k = spec["kernel_size"]
+        return f"{_SHORT[kind]} {k}×{k}"
+    if kind == "linear":
+        return f"linear {spec['out_features']}"
+    return _SHORT[kind]
+
+
+class CNNBuilder(Explorer):
+    """Stack layers on an input and see every shape, every parameter count, and where it stops fitting.
+
+    State: ``layers`` (a list of layer specs), ``input_shape`` (C, H, W) and ``selected`` (the index of
+    the layer whose formulas the footer spells out, or ``None``). The picture draws every tensor to scale
+    (front face H×W, depth growing with the number of channels C; a flat vector as a thin bar), the
+    parameters of each layer as a bar below it, and the first layer that does not fit in red.
+
+    >>> b = CNNBuilder()
+    >>> b.compute(**b.state)["output_shape"]
+    (2,)
+    >>> b.remove_layer(6)["layers"][6]                 # take out the Flatten: the Linear no longer fits
+    {'type': 'linear', 'out_features': 2, 'in_features': None}
+    >>> b.compute(**b.state)["error"]["index"]
+    6
+    """
+
+    figsize = (8.6, 3.6)
+    dpi = 80
+    max_columns = 12                 # tensors the picture has room for (a ReLU shares its layer's)
+    max_layers = 24
+
+    def __init__(self, layers=None, input_shape=(3, 50, 70), selected=None):
+        self._initial = {"layers": list(_DEFAULT_LAYERS if layers is None else layers),
+                         "input_shape": input_shape, "selected": selected}
+        super().__init__()
+
+    # --- state -------------------------------------------------------------------------------------------
+    def default_state(self) -> dict:
+        return dict(self._initial)
+
+    def constrain(self, state: dict) -> dict:
+        unknown = set(state) - {"layers", "input_shape", "selected"}
+        if unknown:
+            raise TypeError(f"unknown setting(s) {sorted(unknown)}: the builder has layers, input_shape and "
+                            "selected.")
+        layers = [layer_spec(s) for s in _as_list(state["layers"])]
+        if len(layers) > self.max_layers:
+            raise ValueError(f"layers: at most {self.max_layers} layers fit in the builder, got "
+                             f"{len(layers)}.")
+        shape = _input_shape(state["input_shape"])
+        selected = state.get("selected")
+        if selected is not None:
+            selected = int_param(selected, "selected", minimum=0)
+            selected = min(selected, len(layers) - 1) if layers else None
+        return {"layers": layers, "input_shape": shape, "selected": selected}
+
+    def compute(self, layers, input_shape, selected=None) -> dict:
+        """:func:`compute` for the builder's state (``selected`` only changes the picture)."""
+        return compute(layers, input_shape)
+
+    def add_layer(self, layer, index=None) -> dict:
+        """Insert ``layer`` before position ``index`` (at the end when ``None``), select it and redraw."""
+        layers = list(self.state["layers"])
+        index = len(layers) if index is None else int_param(index, "index", minimum=0)
+        if index > len(layers):
+            raise ValueError(f"index must be between 0 and {len(layers)} (the number of layers), "
+                             f"got {index}.")
+        layers.insert(index, layer_spec(layer))
+        return self.set_state(layers=layers, selected=index)
+
+    def replace_layer(self, index, layer) -> dict:
+        """Put ``layer`` in place of layer ``index`` and redraw."""
+        layers = list(self.state["layers"])
+        index = self._index(index, layers)
+        layers[index] = layer_spec(layer)
+        return self.set_state(layers=layers, selected=index)
+
+    def remove_layer(self, index) -> dict:
+        """Take out layer ``index`` and redraw."""
+        layers = list(self.state["layers"])
+        index = self._index(index, layers)
+        del layers[index]
+        selected = min(index, len(layers) - 1) if layers else None
+        return self.set_state(layers=layers, selected=selected)
+
+    @staticmethod
+    def _index(index, layers):
+        index = int_param(index, "index", minimum=0)
+        if not layers:
+            raise ValueError("there are no layers to change: add one first.")
+        if index >= len(layers):
+            raise ValueError(f"index must name a layer, 0 to {len(layers) - 1}; got {index}.")
+        return index
+
+    def table(self, **changes) -> str:
+        """The numbers behind the picture: :func:`format_table` with formulas, then the error if any."""
+        state = self.constrain({**self.state, **changes})
+        r = compute(state["layers"], state["input_shape"])
+        text = f"input: N×{_shape_text(r['input_shape'])}\n" + format_table(r["rows"], formulas=True)
+        if r["error"]:
+            text += "\n✗ " + r["error"]["message"]
+        return text
+
+    def layer_texts(self) -> list[str]:
+        """One line per layer, with the sizes the builder inferred filled in where the layer runs."""
+        r = compute(self.state["layers"], self.state["input_shape"])
+        texts = describe(self.state["layers"])
+        for row in r["rows"]:
+            texts[row.index] = row.layer
+        if r["error"]:
+            texts[r["error"]["index"]] = r["error"]["layer"]
+        return texts
+
+    def benchmark_states(self) -> list[dict]:
+        """One change each: input size, a layer added, one removed, a broken stack, a selection."""
+        base = list(_DEFAULT_LAYERS)
+        return [{"input_shape": (3, 64, 64)}, {"input_shape": (1, 28, 28)},
+                {"layers": base + [relu(), linear(10)]}, {"layers": base[:6] + [conv(10, 5)] + base[6:]},
+                {"layers": base[:6] + base[7:]}, {"selected": 3}, {"input_shape": (3, 12, 12)},
+                {"layers": base}, {"selected": None}, {"input_shape": (3, 50, 70)}]
+
+    # --- the picture -------------------------------------------------------------------------------------
+    _AX = (0.35, 0.42)               # the tensors' strip: bottom and height, figure fraction
+
+    def build(self) -> None:
+        from matplotlib.patches import Polygon, Rectangle
+
+        fig = self.fig
+        self.ax = ax = fig.add_axes((0.0, self._AX[0], 1.0, self._AX[1]))   # the tensors, x and y in inches
+        self.pax = pax = fig.add_axes((0.0, 0.125, 1.0, 0.13))               # the parameter bars
+        for a in (ax, pax):
+            a.axis("off")
+        ax.set_ylim(0, self.figsize[1] * self._AX[1])
+        pax.set_ylim(0, 1.6)
+        self.band = Rectangle((0, 0), 1, 1, transform=fig.transFigure, color=(0.9, 0.94, 1.0), zorder=-1,
+                              visible=False)
+        fig.patches.append(self.band)
+        self.faces, self.names, self.shapes, self.pbars, self.plabels, self.marks = [], [], [], [], [], []
+        for _ in range(self.max_columns):
+            self.faces.append([ax.add_patch(Polygon([[0, 0]] * 4, closed=True, linewidth=0.6,
+                                                    edgecolor=(0.25, 0.25, 0.25), visible=False))
+                               for _ in range(3)])
+            self.names.append(fig.text(0, 0.975, "", ha="center", va="top", fontsize=8, linespacing=1.1))
+            self.shapes.append(fig.text(0, 0.29, "", ha="center", va="baseline", fontsize=8))
+            self.pbars.append(pax.add_patch(Rectangle((0, 0), 0, 0, color=(0.42, 0.42, 0.65), visible=False)))
+            self.plabels.append(pax.text(0, 0, "", ha="center", va="bottom", fontsize=7.5,
+                                         color=(0.3, 0.3, 0.5)))
+            self.marks.append(ax.text(0, 0.6, "", ha="center", va="center", fontsize=22, color=_RED,
+                                      weight="bold"))
+        self.ptitle = fig.text(0, 0.14, "parameters", ha="center", va="baseline", fontsize=8,
+                               color=(0.3, 0.3, 0.5), style="italic")
+        self.total = fig.text(0.01, 0.065, "", ha="left", va="baseline", fontsize=9.5, weight="bold")
+        self.footer = fig.text(0.01, 0.018, "", ha="left", va="baseline", fontsize=8.5)
+        self.draw(**self.state)
+
+    @staticmethod
+    def _columns(layers, r):
+        """Group the layers into picture columns: a ReLU joins the column of the layer before it."""
+        rows, err = r["rows"], r["error"]
+        cols = [{"kind": "input", "first": None, "last": None, "name": "input", "shape": r["input_shape"],
+                 "params": 0, "status": "ok"}]
+        for i, spec in enumerate(layers):
+            if err is None or i < err["index"]:
+                status, shape, params = "ok", rows[i].output_shape, rows[i].params
+            else:
+                status, shape, params = ("error" if i == err["index"] else "skip"), None, 0
+            prev = cols[-1]
+            if spec["type"] == "relu" and prev["kind"] not in ("input", "relu") and prev["status"] == status \
+                    and not prev["name"].endswith("ReLU"):
+                prev["name"] += "\n+ ReLU"
+                prev["last"] = i
+                continue
+            cols.append({"kind": spec["type"], "first": i, "last": i, "name": _column_name(spec),
+                         "shape": shape, "params": params, "status": status})
+        return cols
+
+    def draw(self, layers, input_shape, selected=None) -> None:
+        r = compute(layers, input_shape)
+        rows, err = r["rows"], r["error"]
+        cols = self._columns(layers, r)
+        hidden = len(cols) - self.max_columns
+        if hidden > 0:
+            more = {"kind": "more", "first": None, "last": None, "name": f"+ {hidden + 1} more",
+                    "shape": None, "params": 0, "status": "skip"}
+            cols = cols[:self.max_columns - 1] + [more]
+        n = len(cols)
+        fig_w, ax_h = self.figsize[0], self.figsize[1] * self._AX[1]      # inches
+        slot = fig_w / n
+        images = [c["shape"] for c in cols if c["shape"] is not None and len(c["shape"]) == 3]
+        vectors = [c["shape"][0] for c in cols if c["shape"] is not None and len(c["shape"]) == 1]
+        biggest = max([max(s[1], s[2]) for s in images] or vectors or [1])   # the scale: inches per pixel
+        full = min(slot * 0.58, ax_h * 0.85)                            # inches for the largest side
+        total = r["total_params"]
+        self.ax.set_xlim(0, fig_w)
+        self.pax.set_xlim(0, fig_w)
+        self.band.set_visible(False)
+        self.ptitle.set_position((0.5 * slot / fig_w, 0.14))
+        for j in range(self.max_columns):
+            faces, name, shape_t = self.faces[j], self.names[j], self.shapes[j]
+            bar, plabel, mark = self.pbars[j], self.plabels[j], self.marks[j]
+            for f in faces:
+                f.set_visible(False)
+            bar.set_visible(False)
+            plabel.set_text("")
+            mark.set_text("")
+            if j >= n:
+                name.set_text("")
+                shape_t.set_text("")
+                continue
+            col = cols[j]
+            x = (j + 0.5) * slot                                          # centre of the column, inches
+            name.set_x(x / fig_w)
+            shape_t.set_x(x / fig_w)
+            index = "" if col["first"] is None else (
+                f"{col['first']}" if col["first"] == col["last"] else f"{col['first']}–{col['last']}")
+            name.set_text(f"{index}\n{col['name']}" if index else col["name"])
+            color = {"ok": _INK, "error": _RED, "skip": _GREY}[col["status"]]
+            name.set_color(color)
+            shape_t.set_color(color)
+            if col["status"] == "error":
+                shape_t.set_text("does not fit")
+                mark.set_position((x, ax_h * 0.3))
+                mark.set_text("✗")
+            elif col["status"] == "skip":
+                shape_t.set_text("not reached" if col["kind"] != "more" else "")
+            else:
+                shape_t.set_text(_shape_text(col["shape"]))
+                self._draw_tensor(faces, col["kind"], col["shape"], x, full, biggest)
+                if col["params"]:
+                    share = col["params"] / total
+                    bar.set_bounds(x - slot * 0.2, 0, slot * 0.4, max(share, 0.015))
+                    bar.set_visible(True)
+                    plabel.set_position((x, max(share, 0.015) + 0.04))
+                    plabel.set_text(f"{col['params']:,}")
+            if selected is not None and col["first"] is not None and col["first"] <= selected <= col["last"]:
+                self.band.set_bounds((x - slot / 2) / fig_w, 0.105, slot / fig_w, 0.89)
+                self.band.set_visible(True)
+        if err:
+            head, why = err["message"].split(": ", 1)
+            self.total.set_text(f"✗ {head}:")
+            self.total.set_color(_RED)
+            self.footer.set_text(textwrap.shorten(why, 160, placeholder=" …"))
+            self.footer.set_color(_RED)
+        else:
+            self.total.set_text(f"total parameters: {total:,}   ·   a batch of N examples leaves as "
+                                f"N×{_shape_text(r['output_shape'])}")
+            self.total.set_color(_INK)
+            note = ""
+            if selected is not None and selected < len(rows):
+                row = rows[selected]
+                note = f"layer {row.index}, {row.layer}:  {row.formula}"
+                if row.param_formula != "no parameters":
+                    note += f";   params {row.param_formula} = {row.params:,}"
+            self.footer.set_text(textwrap.shorten(note, 160, placeholder=" …"))
+            self.footer.set_color(_INK)
+
+    def _draw_tensor(self, faces, kind, shape, x, full, biggest):
+        """A C×H×W tensor as a box to scale (depth from C), a vector as a thin bar; coordinates in inches."""
+        front, top, side = faces
+        base = _FACE.get(kind, _FACE["input"])
+        px = 1 / self.dpi
+        if len(shape) == 3:
+            c, h, w = shape
+            fh = max(full * h / biggest, 2 * px)
+            fw = max(full * w / biggest, 2 * px)
+            depth = min(0.04 + 0.04 * math.log2(c), full * 0.4)
+        else:                                 # a vector: one value as long as one pixel of the boxes
+            cap = 0.85 * self.figsize[1] * self._AX[1]
+            fh = max(min(full * shape[0] / biggest, cap), 2 * px)
+            fw, depth = 0.07, 0.0
+            if full * shape[0] / biggest > cap:                          # too long to draw: a break mark
+                yb = 0.06 + fh * 0.78
+                top.set_xy([(x - 0.09, yb), (x + 0.09, yb + 0.05), (x + 0.09, yb + 0.09),
+                            (x - 0.09, yb + 0.04)])
+                top.set_facecolor("white")
+                top.set_zorder(3)
+                top.set_visible(True)
+        dx, dy = depth * 0.75, depth * 0.55
+        x0, y0 = x - (fw + dx) / 2, 0.06                                   # boxes stand on one baseline
+        front.set_xy([(x0, y0), (x0 + fw, y0), (x0 + fw, y0 + fh), (x0, y0 + fh)])
+        front.set_facecolor(base)
+        front.set_visible(True)
+        if depth:
+            top.set_zorder(1)
+            x1, y1 = x0 + fw, y0 + fh
+            top.set_xy([(x0, y1), (x1, y1), (x1 + dx, y1 + dy), (x0 + dx, y1 + dy)])
+            side.set_xy([(x1, y0), (x1 + dx, y0 + dy), (x1 + dx, y1 + dy), (x1, y1)])
+            top.set_facecolor(_shade(base, 1.35))
+            side.set_facecolor(_shade(base, 0.75))
+            top.set_visible(True)
+            side.set_visible(True)
+
+    def render_png(self) -> bytes:
+        """The figure as PNG, lightly compressed (encoding at the default level costs a third of a redraw)."""
+        buf = io.BytesIO()
+        self.canvas.print_png(buf, pil_kwargs={"compress_level": 1})
+        return buf.getvalue()
+
+    # --- the live widget ---------------------------------------------------------------------------------
+    def html_table(self) -> str:
+        """The table of the current state as HTML (what the widget shows under the picture)."""
+        import html
+
+        r = compute(self.state["layers"], self.state["input_shape"])
+        cell = 'style="padding:1px 8px;text-align:{}"'
+        head = "".join(f"<th {cell.format(a)}>{h}</th>" for h, a in
+                       (("#", "right"), ("layer", "left"), ("output", "right"), ("params", "right"),
+                        ("size formula", "left"), ("parameter formula", "left")))
+        body = [f"<tr><td></td><td {cell.format('left')}>input</td><td {cell.format('right')}>"
+                f"{_shape_text(r['input_shape'])}</td><td></td><td></td><td></td></tr>"]
+        for row in r["rows"]:
+            mark = ' style="background:#e6efff"' if row.index == self.state["selected"] else ""
+            values = (row.index, row.layer, _shape_text(row.output_shape), f"{row.params:,}", row.formula,
+                      row.param_formula)
+            aligns = ("right", "left", "right", "right", "left", "left")
+            body.append(f"<tr{mark}>" + "".join(f"<td {cell.format(a)}>{html.escape(str(v))}</td>"
+                                                 for v, a in zip(values, aligns, strict=True)) + "</tr>")
+        if r["error"]:
+            body.append(f'<tr style="color:#c01818"><td colspan="6" {cell.format("left")}>✗ '
+                        f"{html.escape(r['error']['message'])}</td></tr>")
+        else:
+            body.append(f'<tr><td colspan="6" {cell.format("left")}><b>total parameters: '
+                        f"{r['total_params']:,}</b></td></tr>")
+        return ('<table style="font-family:monospace;font-size:12px;border-collapse:collapse">'
+                f"<tr>{head}</tr>{''.join(body)}</table>")
+
+    def widget(self):
+        """Input sliders, the layer list, an editor for a new layer, the live picture and the table."""
+        import ipywidgets as W
+
+        c, h, w = self.state["input_shape"] if len(self.state["input_shape"]) == 3 else (3, 50, 70)
+        slider = {"continuous_update": False, "style": {"description_width": "80px"},
+                  "layout": W.Layout(width="260px")}
+        sizes = {"channels": W.IntSlider(value=c, min=1, max=64, description="channels C", **slider),
+                 "height": W.IntSlider(value=h, min=1, max=256, description="height H", **slider),
+                 "width": W.IntSlider(value=w, min=1, max=256, description="width W", **slider)}
+        layer_list = W.Select(options=[], rows=9, description="layers", layout=W.Layout(width="360px"))
+        small = {"style": {"description_width": "90px"}, "layout": W.Layout(width="190px")}
+        kind = W.Dropdown(options=list(KINDS), value="conv", description="new layer", **small)
+        out_n = W.BoundedIntText(value=10, min=1, max=4096, description="out channels", **small)
+        ksize = W.BoundedIntText(value=3, min=1, max=11, description="kernel", **small)
+        stride = W.BoundedIntText(value=1, min=1, max=8, description="stride", **small)
+        pad = W.BoundedIntText(value=0, min=0, max=10, description="padding", **small)
+        buttons = {name: W.Button(description=name, layout=W.Layout(width="120px"))
+                   for name in ("insert after", "replace", "remove", "reset")}
+        image = W.Image(value=self.render_png(), format="png",
+                        layout=W.Layout(width=f"{int(self.figsize[0] * self.dpi)}px",
+                                        height=f"{int(self.figsize[1] * self.dpi)}px"))
+        image.add_class("explorer-image")
+        table = W.HTML(layout=W.Layout(height="260px", overflow="auto"))
+        busy = {"on": False}
+
+        def refresh():
+            busy["on"] = True
+            try:
+                names = [f"{i}: {t}" for i, t in enumerate(self.layer_texts())]
+                layer_list.options = names
+                sel = self.state["selected"]
+                layer_list.index = sel if sel is not None and sel < len(names) else None
+                image.value = self.render_png()
+                table.value = self.html_table()
+            finally:
+                busy["on"] = False
+
+        def new_layer():
+            k = kind.value
+            if k == "conv":
+                return conv(out_n.value, ksize.value, stride.value, pad.value)
+            if k in ("maxpool", "avgpool"):
+                return layer_spec({"type": k, "kernel_size": ksize.value, "stride": stride.value,
+                                   "padding": min(pad.value, ksize.value // 2)})
+            if k == "linear":
+                return linear(out_n.value)
+            return {"type": k}
+
+        def on_size(_change):
+            if not busy["on"]:
+                self.set_state(input_shape=tuple(s.value for s in sizes.values()))
+                refresh()
+
+        def on_select(change):
+            if not busy["on"]:
+                self.set_state(selected=change["new"])
+                refresh()
+
+        def on_kind(_change):
+            k = kind.value
+            out_n.disabled = k not in ("conv", "linear")
+            out_n.description = "out features" if k == "linear" else "out channels"
+            ksize.disabled = stride.disabled = pad.disabled = k not in ("conv", "maxpool", "avgpool")
+            if k in ("maxpool", "avgpool"):
+                ksize.value, stride.value, pad.value = 2, 2, 0
+            elif k == "conv":
+                ksize.value, stride.value, pad.value = 3, 1, 0
+
+        def click(name):
+            def handler(_button):
+                sel = self.state["selected"]
+                n = len(self.state["layers"])
+                if name == "insert after" and n < self.max_layers:
+                    self.add_layer(new_layer(), n if sel is None else sel + 1)
+                elif name == "replace" and sel is not None:
+                    self.replace_layer(sel, new_layer())
+                elif name == "remove" and sel is not None:
+                    self.remove_layer(sel)
+                elif name == "reset":
+                    self.set_state(**self.default_state())
+                    busy["on"] = True
+                    try:
+                        if len(self.state["input_shape"]) == 3:
+                            for ctrl, v in zip(sizes.values(), self.state["input_shape"], strict=True):
+                                ctrl.value = v
+                    finally:
+                        busy["on"] = False
+                refresh()
+            return handler
+
+        for ctrl in sizes.values():
+            ctrl.observe(on_size, names="value")
+        layer_list.observe(on_select, names="index")
+        kind.observe(on_kind, names="value")
+        for name, button in buttons.items():
+            button.on_click(click(name))
+        refresh()
+        editor = W.VBox([kind, out_n, ksize, stride, pad])
+        box = W.VBox([W.HBox(list(sizes.values()), layout=W.Layout(flex_flow="row wrap")),
+                      W.HBox([layer_list, editor, W.VBox(list(buttons.values()))]), image, table])
+        box.add_class("explorer")
+        self._widget = box
+        self._image = image
+        return box
