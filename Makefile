@@ -5,7 +5,6 @@ PY := $(VENV)/bin/python
 # the python3 kernel that nbval/nbconvert start must be this environment's python
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export PYTHONHASHSEED := 0
-export MPLBACKEND := Agg
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 NB ?= $(NOTEBOOKS)
 
@@ -40,7 +39,7 @@ unit: $(VENV)/.installed
 
 nbval: $(VENV)/.installed
 	$(PY) -m pytest --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
-	  -p no:doctest $(NB)
+	  -o addopts="-p no:cacheprovider" $(NB)
 
 execute: $(VENV)/.installed
 	@for nb in $(NB); do \
