@@ -283,7 +283,7 @@ class ConvDiagram:
         self.real_box.set_bounds(bx + g.cols.real.start, by + g.rows.real.start,
                                  len(g.cols.real), len(g.rows.real))
         # the window's centres: one dot per output cell (conv) or per input cell (transposed)
-        if self.show_dots:
+        if self.show_dots and self.x is None:      # numbers and dots would overlap
             cy = [by + s + g.rows.span / 2 for s in g.rows.starts]
             cx = [bx + s + g.cols.span / 2 for s in g.cols.starts]
             self.dots.set_offsets(np.array([(xx, yy) for yy in cy for xx in cx]).reshape(-1, 2))
@@ -330,7 +330,7 @@ class ConvDiagram:
         g = self.geometry
         if not self.show_numbers or (self.x is None and not g.transposed):
             return
-        size = self.fontsize if max(g.grid_shape) <= 9 else self.fontsize - 2
+        size = self.fontsize if max(g.grid_shape) <= 10 else self.fontsize - 1
         shapes = (g.small_shape, g.grid_shape) if g.transposed else (g.grid_shape, g.small_shape)
         sides = ((self._left_texts, self.left_origin, shapes[0]),
                  (self._right_texts, self.right_origin, shapes[1]))
@@ -427,8 +427,10 @@ class ConvDiagram:
                 for j in range(min(k + 1, n)):
                     rr, cc = g.window(j)
                     acc[np.ix_(rr, cc)] += 1
+                top = max(1, int(self._coverage.max()))
                 for (r, c), t in self._right_texts.items():
                     t.set_text(str(acc[r, c]) if acc[r, c] else "")
+                    t.set_color("white" if acc[r, c] / top > 0.7 else "black")
             return
         xp = np.zeros(g.grid_shape)
         xp[g.rows.real.start:g.rows.real.stop, g.cols.real.start:g.cols.real.stop] = self.x
