@@ -127,3 +127,16 @@ def test_bad_input_messages(call, exc, words):
         call()
     for word in words:
         assert word.lower() in str(info.value).lower(), str(info.value)
+
+
+def test_widget_slider_follows_the_signal_and_filter():
+    ex = FilterSlider()
+    box = ex.widget()
+    ctrls = {getattr(c, "description_name", "play"): c for c in box.children[0].children}
+    before = ex._image.value
+    ctrls["position"].value = 3
+    assert ex.state["position"] == 3 and ex._image.value != before
+    ctrls["filter"].value = "bump"                     # 3 taps on 5 samples: positions 0 … 2
+    assert ex.state["position"] == 2 and ctrls["position"].value == 2 and ctrls["position"].max == 2
+    ctrls["signal"].value = "steps"                    # 12 samples: positions 0 … 9
+    assert ctrls["position"].max == 9
