@@ -330,19 +330,25 @@ def _magnitude(err: float) -> str:
     return f"~1e{round(math.log10(err))}"
 
 
+def _bound_text(value: float) -> str:
+    """``1e-07`` → ``'1e-7'``: the bound as people write it."""
+    mantissa, exponent = f"{value:.0e}".split("e")
+    return f"{mantissa}e{int(exponent)}"
+
+
 def gradient_report(a, b, *, name="gradient", expect=1e-7):
     """One line comparing two gradients: their relative error rounded to a power of ten, next to the bound.
 
     Rounded so that a stored notebook output stays the same from run to run.
 
     >>> gradient_report(np.array([1.0, 2.0]), np.array([1.0, 2.0 + 3e-9]), name="grad_w")
-    'grad_w: relative error ~1e-9 (expect < 1e-07 in float64) ✓'
+    'grad_w: relative error ~1e-9 (expect < 1e-7 in float64) ✓'
     """
     err = relative_error(a, b)
     dtype = np.result_type(np.asarray(a).dtype, np.asarray(b).dtype)
     dtype = dtype.name if np.issubdtype(dtype, np.floating) else "float64"
     mark = "✓" if err < expect else "✗ too large"
-    return f"{name}: relative error {_magnitude(err)} (expect < {expect:.0e} in {dtype}) {mark}"
+    return f"{name}: relative error {_magnitude(err)} (expect < {_bound_text(expect)} in {dtype}) {mark}"
 
 
 def check_gradient(answer, expected, *, what="gradient", expect=1e-7):
@@ -351,9 +357,9 @@ def check_gradient(answer, expected, *, what="gradient", expect=1e-7):
     Returns a :class:`helpers.checks.Verdict`; an answer of ``None`` reads "not answered yet".
 
     >>> check_gradient([2.0, 4.0], np.array([2.0, 4.0]), what="∂L/∂w")
-    ✅ Correct. ∂L/∂w: relative error < 1e-15 (expect < 1e-07 in float64) ✓
-    >>> check_gradient([2.0, -4.0], np.array([2.0, 4.0]), what="∂L/∂w")
-    ❌ Not yet. ∂L/∂w: 1 of 2 entries differ: at [1] you have -4, expected 4.
+    ✅ Correct. ∂L/∂w: relative error < 1e-15 (expect < 1e-7 in float64) ✓
+    >>> check_gradient([2.0, -4.0], np.array([2.0, 4.0]), what="∂L/∂w")  # doctest: +ELLIPSIS
+    ❌ Not yet. ∂L/∂w: 1 of 2 entries differ: at [1] you have -4, expected 4; relative error ~1e0 ...
     """
     from .checks import Verdict, check_array
 
@@ -370,5 +376,7 @@ def check_gradient(answer, expected, *, what="gradient", expect=1e-7):
     if err < expect:
         return Verdict(True, gradient_report(got, expected, name=what, expect=expect))
     verdict = check_array(got, expected, what=what)
-    return Verdict(False, f"{what}: {verdict.message}" if verdict.ok is False else
-                   gradient_report(got, expected, name=what, expect=expect))
+    report = gradient_report(got, expected, name=what, expect=expect)
+    if verdict.ok is False:
+        return Verdict(False, f"{what}: {verdict.message.rstrip('.')}; {report.split(': ', 1)[1]}")
+    return Verdict(False, report)

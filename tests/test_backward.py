@@ -321,7 +321,8 @@ def test_relative_error_values():
 def test_gradient_report_and_check_gradient():
     a = np.array([1.0, 2.0, 3.0])
     assert gradient_report(a, a + 1e-9, name="grad_x") == (
-        "grad_x: relative error ~1e-10 (expect < 1e-07 in float64) ✓")
+        "grad_x: relative error ~1e-10 (expect < 1e-7 in float64) ✓")
+    assert "(expect < 5e-3 in float64)" in gradient_report(a, a, expect=5e-3)
     assert gradient_report(a, a + 0.3, name="g", expect=1e-3).endswith("✗ too large")
     assert "< 1e-15" in gradient_report(a, a)
     assert check_gradient(a, a).ok is True
