@@ -394,7 +394,7 @@ class CNNBuilder(Explorer):
     6
     """
 
-    figsize = (8.6, 3.6)
+    figsize = (8.6, 3.8)
     dpi = 80
     max_columns = 12                 # tensors the picture has room for (a ReLU shares its layer's)
     max_layers = 24
@@ -490,14 +490,14 @@ class CNNBuilder(Explorer):
                 {"layers": base}, {"selected": None}, {"input_shape": (3, 50, 70)}]
 
     # --- the picture -------------------------------------------------------------------------------------
-    _AX = (0.35, 0.42)               # the tensors' strip: bottom and height, figure fraction
+    _AX = (0.41, 0.43)               # the tensors' strip: bottom and height, figure fraction
 
     def build(self) -> None:
         from matplotlib.patches import Polygon, Rectangle
 
         fig = self.fig
         self.ax = ax = fig.add_axes((0.0, self._AX[0], 1.0, self._AX[1]))   # the tensors, x and y in inches
-        self.pax = pax = fig.add_axes((0.0, 0.125, 1.0, 0.13))               # the parameter bars
+        self.pax = pax = fig.add_axes((0.0, 0.185, 1.0, 0.12))               # the parameter bars
         for a in (ax, pax):
             a.axis("off")
         ax.set_ylim(0, self.figsize[1] * self._AX[1])
@@ -511,16 +511,16 @@ class CNNBuilder(Explorer):
                                                     edgecolor=(0.25, 0.25, 0.25), visible=False))
                                for _ in range(3)])
             self.names.append(fig.text(0, 0.975, "", ha="center", va="top", fontsize=8, linespacing=1.1))
-            self.shapes.append(fig.text(0, 0.29, "", ha="center", va="baseline", fontsize=8))
+            self.shapes.append(fig.text(0, 0.395, "", ha="center", va="top", fontsize=8, linespacing=1.1))
             self.pbars.append(pax.add_patch(Rectangle((0, 0), 0, 0, color=(0.42, 0.42, 0.65), visible=False)))
             self.plabels.append(pax.text(0, 0, "", ha="center", va="bottom", fontsize=7.5,
                                          color=(0.3, 0.3, 0.5)))
             self.marks.append(ax.text(0, 0.6, "", ha="center", va="center", fontsize=22, color=_RED,
                                       weight="bold"))
-        self.ptitle = fig.text(0, 0.14, "parameters", ha="center", va="baseline", fontsize=8,
+        self.ptitle = fig.text(0, 0.195, "parameters", ha="center", va="baseline", fontsize=8,
                                color=(0.3, 0.3, 0.5), style="italic")
-        self.total = fig.text(0.01, 0.065, "", ha="left", va="baseline", fontsize=9.5, weight="bold")
-        self.footer = fig.text(0.01, 0.018, "", ha="left", va="baseline", fontsize=8.5)
+        self.total = fig.text(0.01, 0.105, "", ha="left", va="baseline", fontsize=9.5, weight="bold")
+        self.footer = fig.text(0.01, 0.075, "", ha="left", va="top", fontsize=8.5, linespacing=1.15)
         self.draw(**self.state)
 
     @staticmethod
@@ -564,7 +564,7 @@ class CNNBuilder(Explorer):
         self.ax.set_xlim(0, fig_w)
         self.pax.set_xlim(0, fig_w)
         self.band.set_visible(False)
-        self.ptitle.set_position((0.5 * slot / fig_w, 0.14))
+        self.ptitle.set_position((0.5 * slot / fig_w, 0.195))
         for j in range(self.max_columns):
             faces, name, shape_t = self.faces[j], self.names[j], self.shapes[j]
             bar, plabel, mark = self.pbars[j], self.plabels[j], self.marks[j]
@@ -588,11 +588,11 @@ class CNNBuilder(Explorer):
             name.set_color(color)
             shape_t.set_color(color)
             if col["status"] == "error":
-                shape_t.set_text("does not fit")
+                shape_t.set_text("does not\nfit")
                 mark.set_position((x, ax_h * 0.3))
                 mark.set_text("✗")
             elif col["status"] == "skip":
-                shape_t.set_text("not reached" if col["kind"] != "more" else "")
+                shape_t.set_text("not\nreached" if col["kind"] != "more" else "")
             else:
                 shape_t.set_text(_shape_text(col["shape"]))
                 self._draw_tensor(faces, col["kind"], col["shape"], x, full, biggest)
@@ -603,13 +603,13 @@ class CNNBuilder(Explorer):
                     plabel.set_position((x, max(share, 0.015) + 0.04))
                     plabel.set_text(f"{col['params']:,}")
             if selected is not None and col["first"] is not None and col["first"] <= selected <= col["last"]:
-                self.band.set_bounds((x - slot / 2) / fig_w, 0.105, slot / fig_w, 0.89)
+                self.band.set_bounds((x - slot / 2) / fig_w, 0.165, slot / fig_w, 0.83)
                 self.band.set_visible(True)
         if err:
             head, why = err["message"].split(": ", 1)
             self.total.set_text(f"✗ {head}:")
             self.total.set_color(_RED)
-            self.footer.set_text(textwrap.shorten(why, 160, placeholder=" …"))
+            self.footer.set_text("\n".join(textwrap.wrap(why, 130)[:2]))
             self.footer.set_color(_RED)
         else:
             self.total.set_text(f"total parameters: {total:,}   ·   a batch of N examples leaves as "
@@ -621,7 +621,7 @@ class CNNBuilder(Explorer):
                 note = f"layer {row.index}, {row.layer}:  {row.formula}"
                 if row.param_formula != "no parameters":
                     note += f";   params {row.param_formula} = {row.params:,}"
-            self.footer.set_text(textwrap.shorten(note, 160, placeholder=" …"))
+            self.footer.set_text("\n".join(textwrap.wrap(note, 130)[:2]))
             self.footer.set_color(_INK)
 
     def _draw_tensor(self, faces, kind, shape, x, full, biggest):
