@@ -619,9 +619,10 @@ class CNNBuilder(Explorer):
             if selected is not None and selected < len(rows):
                 row = rows[selected]
                 note = f"layer {row.index}, {row.layer}:  {row.formula}"
+                note = textwrap.shorten(note, 135, placeholder=" …")
                 if row.param_formula != "no parameters":
-                    note += f";   params {row.param_formula} = {row.params:,}"
-            self.footer.set_text("\n".join(textwrap.wrap(note, 130)[:2]))
+                    note += f"\nparameters: {row.param_formula} = {row.params:,}"
+            self.footer.set_text(note)
             self.footer.set_color(_INK)
 
     def _draw_tensor(self, faces, kind, shape, x, full, biggest):

@@ -357,3 +357,12 @@ def test_failure_outside_any_layer_is_not_blamed_on_the_last_layer():
     msg = str(info.value)
     # bn2 ran fine (its output 128×28×28 is right); what fails is the `+` after it
     assert msg.startswith("after layer bn2"), msg
+
+
+@pytest.mark.xfail(strict=True, raises=IndexError,
+                   reason="trace_shapes catches only RuntimeError; torch's pooling on a flat input raises "
+                          "IndexError")
+def test_pooling_after_flatten_is_a_shape_mismatch():
+    model = nn.Sequential(nn.Flatten(), nn.AvgPool2d(1))
+    with pytest.raises(ShapeMismatchError, match=r"^layer 1 "):
+        trace_shapes(model, (1, 1, 1), show=False)
