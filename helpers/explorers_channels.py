@@ -194,7 +194,7 @@ class ChannelExplorer(Explorer):
         fig.text(0.035, top - ph / 2, "input", rotation=90, ha="center", va="center", fontsize=10)
 
         blank = np.zeros((ho, wo))
-        self._overlays = []          # drawn after the images on every redraw, so images never cover them
+        self._overlays = []          # frame lines drawn after the images on every redraw, so never covered
         self.contrib_im, self.contrib_title, self.map_im, self.map_title = [], [], [], []
         for o in range(self.n_out):
             row = o + 1
@@ -203,9 +203,9 @@ class ChannelExplorer(Explorer):
                 ax = axes(row, c)
                 ims.append(ax.imshow(blank, cmap="RdBu_r", vmin=-1, vmax=1, interpolation="nearest"))
                 titles.append(ax.set_title("", fontsize=8.5))
-                self._overlays.append(ax.text(1.0 + gap_x / pw / 2, 0.5, "+" if c < self.n_in - 1 else "=",
-                                              transform=ax.transAxes, ha="center", va="center", fontsize=13,
-                                              fontweight="bold", zorder=10))
+                # "+" and "=" sit in the gaps between panels: part of the cached background
+                ax.text(1.0 + gap_x / pw / 2, 0.5, "+" if c < self.n_in - 1 else "=", transform=ax.transAxes,
+                        ha="center", va="center", fontsize=13, fontweight="bold", zorder=10)
             ax = axes(row, self.n_in)
             self.map_im.append(ax.imshow(blank, cmap="RdBu_r", vmin=-1, vmax=1, interpolation="nearest"))
             self.map_title.append(ax.set_title(f"feature map {o}: {ho}×{wo}", fontsize=9, fontweight="bold"))
@@ -217,7 +217,9 @@ class ChannelExplorer(Explorer):
             self.contrib_title.append(titles)
             fig.text(0.035, top - (row + 0.5) * ph - row * gap_y, f"output channel {o}", rotation=90,
                      ha="center", va="center", fontsize=10)
-        self.caption = fig.text(0.5, 0.005, "", ha="center", va="bottom", fontsize=8.5, color="#444444")
+        caption = (f"w: {self.n_out}×{self.n_in}×3×3, output {self.n_out}×{ho}×{wo}; red > 0, white 0, "
+                   "blue < 0 (each panel has its own scale)")
+        self.caption = fig.text(0.5, 0.005, caption, ha="center", va="bottom", fontsize=8.5, color="#444444")
         self._background = None
         self.draw(**self.state)
 
@@ -234,15 +236,12 @@ class ChannelExplorer(Explorer):
                 self._show(self.contrib_im[o][c], r["contributions"][o, c])
                 self.contrib_title[o][c].set_text(f"{CHANNEL_NAMES[c]} ∗ {r['names'][f'k{o}{c}']}")
             self._show(self.map_im[o], r["feature_maps"][o])
-        self.caption.set_text(f"w: {'×'.join(map(str, r['weight_shape']))}, output "
-                              f"{'×'.join(map(str, r['output_shape']))}; red > 0, white 0, blue < 0 "
-                              "(each panel has its own scale)")
 
     def render_png(self) -> bytes:
         """The figure as PNG: the input row and labels are drawn once and cached; a move redraws only the
         output panels on top of them (blitting), then encodes with light compression."""
         dynamic = [*[im for row in self.contrib_im for im in row], *self.map_im,
-                   *[t for row in self.contrib_title for t in row], self.caption, *self._overlays]
+                   *[t for row in self.contrib_title for t in row], *self._overlays]
         if self._background is None:
             for a in dynamic:
                 a.set_animated(True)
