@@ -673,7 +673,7 @@ class CNNBuilder(Explorer):
         import html
 
         r = compute(self.state["layers"], self.state["input_shape"])
-        cell = 'style="padding:1px 8px;text-align:{}"'
+        cell = 'style="padding:1px 8px;text-align:{};white-space:nowrap;line-height:1.3"'
         head = "".join(f"<th {cell.format(a)}>{h}</th>" for h, a in
                        (("#", "right"), ("layer", "left"), ("output", "right"), ("params", "right"),
                         ("size formula", "left"), ("parameter formula", "left")))
@@ -687,12 +687,13 @@ class CNNBuilder(Explorer):
             body.append(f"<tr{mark}>" + "".join(f"<td {cell.format(a)}>{html.escape(str(v))}</td>"
                                                  for v, a in zip(values, aligns, strict=True)) + "</tr>")
         if r["error"]:
-            body.append(f'<tr style="color:#c01818"><td colspan="6" {cell.format("left")}>✗ '
+            body.append(f'<tr style="color:#c01818"><td colspan="6" style="padding:1px 8px">✗ '
                         f"{html.escape(r['error']['message'])}</td></tr>")
         else:
             body.append(f'<tr><td colspan="6" {cell.format("left")}><b>total parameters: '
                         f"{r['total_params']:,}</b></td></tr>")
-        return ('<table style="font-family:monospace;font-size:12px;border-collapse:collapse">'
+        style = "font-family:monospace;font-size:12px;border-collapse:collapse;line-height:1.3"
+        return (f'<table style="{style}">'
                 f"<tr>{head}</tr>{''.join(body)}</table>")
 
     def widget(self):
@@ -718,7 +719,7 @@ class CNNBuilder(Explorer):
                         layout=W.Layout(width=f"{int(self.figsize[0] * self.dpi)}px",
                                         height=f"{int(self.figsize[1] * self.dpi)}px"))
         image.add_class("explorer-image")
-        table = W.HTML(layout=W.Layout(height="260px", overflow="auto"))
+        table = W.HTML(layout=W.Layout(height="230px", overflow="auto"))
         busy = {"on": False}
 
         def refresh():
