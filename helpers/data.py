@@ -1,0 +1,395 @@
+"""Data for the notebooks: the bundled 8×8 digits, generated shapes, and loaders for MNIST and CIFAR-10.
+
+Everything comes back as NumPy arrays in the layout torch uses: images ``float32`` of shape
+``(N, C, H, W)`` with values in ``[0, 1]``, labels ``int64`` of shape ``(N,)``.
+
+* :func:`load_digits` reads ``data/digits.npz`` (1,797 handwritten digits, 8×8 pixels, shipped with the
+  series; see ``data/README.md`` for source and licence). No download.
+* :func:`make_shapes` draws lines, crosses, squares, circles and triangles at random places, with their
+  pixel masks, for experiments where we control where things appear.
+* :func:`load_mnist` and :func:`load_cifar10` read the real datasets through torchvision for students
+  who have downloaded them; they never download anything themselves.
+
+torch and torchvision are imported only inside the two real-data loaders.
+"""
+
+from __future__ import annotations
+
+import functools
+import numbers
+import os
+from pathlib import Path
+
+import numpy as np
+
+SHAPE_KINDS = ("line", "cross", "square", "circle", "triangle")
+"""Every shape :func:`make_shapes` can draw; labels index the ``kinds`` you pass (default: the first four)."""
+
+DATA_ENV_VAR = "CNN_BY_HAND_DATA"
+DIGITS_FILE = "digits.npz"
+
+
+# --------------------------------------------------------------------------- small argument checks
+def _whole(value, name: str, *, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be a whole number, got {value!r} ({type(value).__name__}).")
+    if value < minimum:
+        raise ValueError(f"{name} must be at least {minimum}, got {value}.")
+    return int(value)
+
+
+def _seed(seed) -> int:
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise TypeError(f"seed must be a whole number ≥ 0 (it picks the random draw), got {seed!r}.")
+    return int(seed)
+
+
+# --------------------------------------------------------------------------- the bundled digits
+def data_path(name: str = DIGITS_FILE) -> Path:
+    """Where a file shipped in the series' ``data/`` folder is, for this installation.
+
+    Looked up in order: the folder named by the environment variable ``CNN_BY_HAND_DATA``; the
+    repository's ``data/`` next to ``helpers/`` (a checkout, or ``pip install -e .``); ``helpers/_data/``
+    inside an installed package (``pip install .``, e.g. on Colab, where pyproject.toml maps ``data/`` there).
+
+    >>> data_path().name
+    'digits.npz'
+    """
+    here = Path(__file__).resolve().parent
+    candidates = []
+    env = os.environ.get(DATA_ENV_VAR)
+    if env:
+        candidates.append(Path(env) / name)
+    candidates += [here.parent / "data" / name, here / "_data" / name]
+    for path in candidates:
+        if path.is_file():
+            return path
+    tried = "\n  ".join(str(p) for p in candidates)
+    raise FileNotFoundError(
+        f"The series' data file {name!r} was not found. Looked in:\n  {tried}\n"
+        f"It ships in the repository's data/ folder: run from a checkout of the repository (`make lab`), "
+        f"reinstall the package with `pip install .`, or set {DATA_ENV_VAR} to the folder that holds it."
+    )
+
+
+@functools.lru_cache(maxsize=1)
+def _digits_uint8() -> tuple[np.ndarray, np.ndarray]:
+    with np.load(data_path(DIGITS_FILE), allow_pickle=False) as f:
+        images, labels = f["images"], f["labels"]
+    if images.shape != (1797, 8, 8) or labels.shape != (1797,):
+        raise ValueError(f"{data_path(DIGITS_FILE)} is damaged: images {images.shape}, "
+                         f"labels {labels.shape}; expected (1797, 8, 8) and (1797,). Restore it from the "
+                         "repository.")
+    images.setflags(write=False)
+    labels.setflags(write=False)
+    return images, labels
+
+
+def load_digits() -> tuple[np.ndarray, np.ndarray]:
+    """The 1,797 handwritten digits of UCI optdigits (the copy in scikit-learn), as ``(X, y)``.
+
+    Shapes: ``X`` float32 ``(1797, 1, 8, 8)`` — one channel, 8×8 pixels — with the original counts
+    0..16 divided by 16, so values lie in ``[0, 1]``; ``y`` int64 ``(1797,)``, the digit 0..9.
+    Each call returns fresh arrays that you may modify.
+
+    >>> X, y = load_digits()
+    >>> X.shape, X.dtype, y.shape, y.dtype
+    ((1797, 1, 8, 8), dtype('float32'), (1797,), dtype('int64'))
+    >>> float(X.min()), float(X.max()), np.bincount(y).tolist()
+    (0.0, 1.0, [178, 182, 177, 183, 181, 182, 181, 179, 174, 180])
+    """
+    images, labels = _digits_uint8()
+    X = (images.astype(np.float32) / np.float32(16.0))[:, None, :, :]
+    return X, labels.astype(np.int64)
+
+
+def train_test_split(X, y, test_fraction: float = 0.25, seed: int = 0):
+    """Split ``(X, y)`` into a training and a test part, class by class, deterministically for a seed.
+
+    From every class, ``round(test_fraction · count)`` examples (chosen at random with ``seed``) go to
+    the test part and the rest to the training part, so both parts keep the class proportions.
+    Within each part the examples come in a random order. ``X`` may have any shape ``(N, …)``.
+
+    Returns ``(X_train, y_train, X_test, y_test)``.
+
+    >>> X, y = load_digits()
+    >>> X_train, y_train, X_test, y_test = train_test_split(X, y)
+    >>> X_train.shape, X_test.shape
+    ((1347, 1, 8, 8), (450, 1, 8, 8))
+    """
+    X = np.asarray(X)
+    y = np.asarray(y)
+    if y.ndim != 1:
+        raise ValueError(f"y must be one label per example, shape (N,); got shape {y.shape}.")
+    if X.ndim == 0 or X.shape[0] != y.shape[0]:
+        raise ValueError(f"X and y must have the same number of examples: X has shape {X.shape}, "
+                         f"y has {y.shape[0]} labels.")
+    if isinstance(test_fraction, bool) or not isinstance(test_fraction, numbers.Real) \
+            or not 0 < test_fraction < 1:
+        raise ValueError("test_fraction must be a number strictly between 0 and 1 (e.g. 0.25 for a "
+                         f"quarter), got {test_fraction!r}.")
+    rng = np.random.default_rng(_seed(seed))
+    train_idx, test_idx = [], []
+    for cls in np.unique(y):
+        idx = np.flatnonzero(y == cls)
+        idx = idx[rng.permutation(idx.size)]
+        n_test = int(round(test_fraction * idx.size))
+        test_idx.append(idx[:n_test])
+        train_idx.append(idx[n_test:])
+    train_idx = np.concatenate(train_idx)
+    test_idx = np.concatenate(test_idx)
+    if train_idx.size == 0 or test_idx.size == 0:
+        empty = "training" if train_idx.size == 0 else "test"
+        raise ValueError(f"test_fraction={test_fraction} leaves the {empty} "
+                         f"part empty with {y.size} examples; use a fraction further from 0 and 1.")
+    train_idx = train_idx[rng.permutation(train_idx.size)]
+    test_idx = test_idx[rng.permutation(test_idx.size)]
+    return X[train_idx], y[train_idx], X[test_idx], y[test_idx]
+
+
+# --------------------------------------------------------------------------- generated shapes
+def _draw(kind: str, extent: int, thickness: int, variant: int) -> np.ndarray:
+    """A boolean ``extent×extent`` mask of one shape; ``variant`` picks an orientation where there is one."""
+    s, t = extent, thickness
+    r, c = np.mgrid[0:s, 0:s]
+    mid = (s - 1) / 2
+    if kind == "line":          # horizontal, vertical, or one of the two diagonals, corner to corner
+        if variant == 0:
+            return np.abs(r - mid) < t / 2 + 1e-9
+        if variant == 1:
+            return np.abs(c - mid) < t / 2 + 1e-9
+        d = (r - c) if variant == 2 else (r + c - (s - 1))
+        return np.abs(d) < t / 2 + 0.5
+    if kind == "cross":         # a plus sign: one horizontal and one vertical bar through the middle
+        return (np.abs(r - mid) < t / 2 + 1e-9) | (np.abs(c - mid) < t / 2 + 1e-9)
+    if kind == "square":        # the outline of the whole box
+        return (r < t) | (r >= s - t) | (c < t) | (c >= s - t)
+    if kind == "circle":        # a ring touching the box's sides
+        dist = np.hypot(r - mid, c - mid)
+        return np.abs(dist - (mid - (t - 1) / 2)) < t / 2 + 0.3
+    if kind == "triangle":      # outline of a triangle: base at the bottom, apex at the top middle
+        inside = _triangle_fill(r, c, s, shrink=0)
+        core = _triangle_fill(r, c, s, shrink=t)
+        return inside & ~core
+    raise AssertionError(kind)
+
+
+def _triangle_fill(r, c, s, shrink):
+    """Pixels ``shrink`` or more inside the triangle: apex (0, mid), base corners (s−1, 0) and (s−1, s−1)."""
+    mid = (s - 1) / 2
+    slant = np.hypot(s - 1, mid)
+    d_left = ((s - 1) * (c - mid) + mid * r) / slant          # distance to the left side, positive inside
+    d_right = ((s - 1) * (mid - c) + mid * r) / slant         # the same for the right side
+    d_base = (s - 1) - r
+    return (d_left >= shrink - 0.5) & (d_right >= shrink - 0.5) & (d_base >= shrink)
+
+
+def _check_region(region, size: int):
+    if region is None:
+        return 0, 0, size, size
+    if not isinstance(region, (tuple, list)) or len(region) != 4:
+        raise TypeError("region must be None or a tuple (top, left, height, width) in pixels, "
+                        f"got {region!r}.")
+    names = ("top", "left", "height", "width")
+    top, left, height, width = (_whole(v, f"region[{i}] ({n})", minimum=0)
+                                for i, (v, n) in enumerate(zip(region, names, strict=True)))
+    if height < 1 or width < 1 or top + height > size or left + width > size:
+        raise ValueError(
+            f"region (top={top}, left={left}, height={height}, width={width}) must lie inside the "
+            f"{size}×{size} image: need height, width ≥ 1, top + height ≤ {size} and left + width ≤ {size}."
+        )
+    return top, left, height, width
+
+
+def make_shapes(n: int, size: int = 28, seed: int = 0, kinds=("line", "cross", "square", "circle"),
+                region=None, noise: float = 0.0, *, extent=None, thickness=None):
+    """Draw ``n`` simple shapes (one per image) at random positions and sizes; return images, labels, masks.
+
+    Every image is ``size×size`` and black (0) except for one shape, drawn with brightness between
+    0.7 and 1. The shape's bounding box is a square of side ``extent`` pixels (random, by default
+    between ``max(4, size//5)`` and ``size//2``, and never larger than the region) placed at a random
+    position entirely inside ``region = (top, left, height, width)`` (``None``: anywhere in the image).
+    Classes are balanced: the labels cycle through ``kinds`` and are then shuffled.
+
+    Returns ``(images, labels, masks)``: images float32 ``(n, 1, size, size)`` in ``[0, 1]``; labels
+    int64 ``(n,)`` indexing ``kinds``; masks bool ``(n, size, size)``, True on the shape's pixels.
+    With ``noise > 0``, Gaussian noise of that standard deviation is added and the result clipped to
+    ``[0, 1]`` (the masks stay the clean shapes). The same arguments always give the same arrays.
+
+    >>> images, labels, masks = make_shapes(8, size=16, seed=1)
+    >>> images.shape, labels.shape, masks.shape
+    ((8, 1, 16, 16), (8,), (8, 16, 16))
+    >>> bool(((images[:, 0] > 0) == masks).all())      # without noise, the lit pixels are the mask
+    True
+    >>> _, _, m = make_shapes(20, size=28, region=(0, 0, 28, 14))
+    >>> bool(m[:, :, 14:].any())                        # nothing drawn outside the left half
+    False
+    """
+    n = _whole(n, "n", minimum=1)
+    size = _whole(size, "size", minimum=4)
+    rng = np.random.default_rng(_seed(seed))
+    if isinstance(kinds, str):
+        kinds = (kinds,)
+    kinds = tuple(kinds)
+    unknown = [k for k in kinds if k not in SHAPE_KINDS]
+    if not kinds or unknown:
+        raise ValueError(f"kinds must be a non-empty tuple of names from {SHAPE_KINDS}; "
+                         f"got {kinds!r}{f' (unknown: {unknown})' if unknown else ''}.")
+    if len(set(kinds)) != len(kinds):
+        raise ValueError(f"kinds must not repeat a name (each label indexes one kind), got {kinds!r}.")
+    top, left, height, width = _check_region(region, size)
+    room = min(height, width)
+    if extent is None:
+        lo, hi = max(4, size // 5), max(4, size // 2)
+        hi = min(hi, room)
+        lo = min(lo, hi)
+    else:
+        if not isinstance(extent, (tuple, list)) or len(extent) != 2:
+            raise TypeError("extent must be None or a pair (smallest, largest) side in pixels, "
+                            f"got {extent!r}.")
+        lo = _whole(extent[0], "extent[0]", minimum=3)
+        hi = _whole(extent[1], "extent[1]", minimum=lo)
+    if lo < 3 or hi > room:
+        raise ValueError(f"shapes of side {lo}..{hi} pixels do not fit in the region {height}×{width}: the "
+                         "region must be at least 3 pixels high and wide and hold the largest shape "
+                         f"(make it larger or pass extent=(3, {room})).")
+    if isinstance(noise, bool) or not isinstance(noise, numbers.Real) or not noise >= 0:
+        raise ValueError(f"noise must be a standard deviation ≥ 0 (e.g. 0.1), got {noise!r}.")
+    if thickness is not None:
+        thickness = _whole(thickness, "thickness", minimum=1)
+
+    labels = np.arange(n) % len(kinds)
+    labels = labels[rng.permutation(n)]
+    images = np.zeros((n, 1, size, size), dtype=np.float32)
+    masks = np.zeros((n, size, size), dtype=bool)
+    for i in range(n):
+        s = int(rng.integers(lo, hi + 1))
+        t = thickness if thickness is not None else (1 if s < 12 else 2)
+        t = min(t, max(1, s // 3))
+        variant = int(rng.integers(0, 4))
+        r0 = top + int(rng.integers(0, height - s + 1))
+        c0 = left + int(rng.integers(0, width - s + 1))
+        shape = _draw(kinds[labels[i]], s, t, variant)
+        masks[i, r0:r0 + s, c0:c0 + s] = shape
+        images[i, 0][masks[i]] = np.float32(rng.uniform(0.7, 1.0))
+    if noise > 0:
+        images += rng.normal(0.0, noise, size=images.shape).astype(np.float32)
+        np.clip(images, 0.0, 1.0, out=images)
+    return images, labels.astype(np.int64), masks
+
+
+# --------------------------------------------------------------------------- real datasets (torchvision)
+MNIST_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+               "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
+CIFAR10_FILES = ("data_batch_1", "data_batch_2", "data_batch_3", "data_batch_4", "data_batch_5",
+                 "test_batch", "batches.meta")
+
+
+def _root(root) -> Path:
+    if root is None or not isinstance(root, (str, os.PathLike)):
+        raise TypeError(f"root must be the folder (a str or Path) that holds the dataset, got {root!r}.")
+    return Path(root).expanduser()
+
+
+def _limit(X, y, limit):
+    if limit is None:
+        return X, y
+    limit = _whole(limit, "limit", minimum=1)
+    return X[:limit], y[:limit]
+
+
+def load_mnist(root, train: bool = True, *, limit: int | None = None):
+    """MNIST's handwritten digits (28×28 grey) from files you downloaded, through torchvision (no download).
+
+    Shapes: ``X`` float32 ``(N, 1, 28, 28)`` in ``[0, 1]`` (pixel / 255), ``y`` int64 ``(N,)``; N is
+    60,000 for ``train=True`` and 10,000 for the test set (or ``limit``, the first ``limit`` examples).
+
+    Files torchvision expects (all four, unzipped)::
+
+        root/MNIST/raw/train-images-idx3-ubyte   root/MNIST/raw/train-labels-idx1-ubyte
+        root/MNIST/raw/t10k-images-idx3-ubyte    root/MNIST/raw/t10k-labels-idx1-ubyte
+
+    Raises FileNotFoundError saying what to download and where to put it when they are missing.
+    """
+    root = _root(root)
+    raw = root / "MNIST" / "raw"
+    missing = [f for f in MNIST_FILES if not (raw / f).is_file()]
+    if missing:
+        zipped = [f for f in missing if (raw / (f + ".gz")).is_file()]
+        hint = (f"\nThe .gz archives are there but not unpacked: run `gunzip {raw}/*.gz`." if zipped else "")
+        raise FileNotFoundError(
+            f"MNIST not found under {root}: missing {', '.join(missing)} in {raw}.\n"
+            "To use it, download the four files train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, "
+            "t10k-images-idx3-ubyte.gz and t10k-labels-idx1-ubyte.gz from the MNIST database page "
+            "(Yann LeCun, Corinna Cortes and Christopher Burges; torchvision's mirror is "
+            "https://ossci-datasets.s3.amazonaws.com/mnist/), unpack them with gunzip and put them in "
+            f"{raw}/ — or run once, with internet, "
+            f"torchvision.datasets.MNIST({str(root)!r}, download=True)." + hint
+        )
+    from torchvision.datasets import MNIST
+
+    ds = MNIST(str(root), train=bool(train), download=False)
+    X = (ds.data.numpy().astype(np.float32) / np.float32(255.0))[:, None, :, :]
+    y = ds.targets.numpy().astype(np.int64)
+    return _limit(X, y, limit)
+
+
+def load_cifar10(root, train: bool = True, *, limit: int | None = None, verify: bool = True):
+    """CIFAR-10's small colour photos (3×32×32, 10 classes) from files you downloaded, through torchvision.
+
+    Shapes: ``X`` float32 ``(N, 3, 32, 32)`` in ``[0, 1]`` (pixel / 255, channels red, green, blue),
+    ``y`` int64 ``(N,)`` indexing ``("airplane", "automobile", "bird", "cat", "deer", "dog", "frog",
+    "horse", "ship", "truck")``; N is 50,000 for ``train=True`` and 10,000 for the test set (or ``limit``).
+    The whole training set as float32 takes 600 MB: pass ``limit`` to keep less.
+
+    Files torchvision expects (the unpacked "CIFAR-10 python version" archive)::
+
+        root/cifar-10-batches-py/data_batch_1 … data_batch_5, test_batch, batches.meta
+
+    With ``verify=True`` torchvision checks every file's md5 against the official release;
+    ``verify=False`` only checks that the files exist (for copies you made yourself in the same
+    format, such as the tiny files the tests write). Raises FileNotFoundError saying what to download
+    and where to put it when files are missing.
+    """
+    root = _root(root)
+    folder = root / "cifar-10-batches-py"
+    missing = [f for f in CIFAR10_FILES if not (folder / f).is_file()]
+    if missing:
+        archive = root / "cifar-10-python.tar.gz"
+        hint = (f"\nThe archive {archive} is there but not unpacked: run `tar -xzf {archive} -C {root}`."
+                if archive.is_file() else "")
+        raise FileNotFoundError(
+            f"CIFAR-10 not found under {root}: missing {', '.join(missing)} in {folder}.\n"
+            "To use it, download 'CIFAR-10 python version' (cifar-10-python.tar.gz, 163 MB) from the "
+            "CIFAR-10 page of Alex Krizhevsky (https://www.cs.toronto.edu/~kriz/cifar.html) and unpack it in "
+            f"{root}/ so that {folder}/ holds data_batch_1 … data_batch_5, test_batch and batches.meta — "
+            f"or run once, with internet, torchvision.datasets.CIFAR10({str(root)!r}, download=True)." + hint
+        )
+    from torchvision.datasets import CIFAR10
+
+    cls = CIFAR10
+    if not verify:
+        class _UncheckedCIFAR10(CIFAR10):       # same files and format, md5 of each file not checked
+            train_list = [[name, None] for name, _ in CIFAR10.train_list]
+            test_list = [[name, None] for name, _ in CIFAR10.test_list]
+            meta = {**CIFAR10.meta, "md5": None}
+
+        cls = _UncheckedCIFAR10
+    try:
+        ds = cls(str(root), train=bool(train), download=False)
+    except RuntimeError as err:
+        raise ValueError(
+            f"The CIFAR-10 files in {folder} do not match the official release ({err}). Download and unpack "
+            "cifar-10-python.tar.gz again, or pass verify=False for a copy you made yourself."
+        ) from None
+    X = (np.asarray(ds.data).astype(np.float32) / np.float32(255.0)).transpose(0, 3, 1, 2)
+    y = np.asarray(ds.targets, dtype=np.int64)
+    return _limit(np.ascontiguousarray(X), y, limit)
+
+
+CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
+
+__all__ = [
+    "CIFAR10_CLASSES", "SHAPE_KINDS", "data_path", "load_cifar10", "load_digits", "load_mnist", "make_shapes",
+    "train_test_split",
+]
