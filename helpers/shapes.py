@@ -184,7 +184,7 @@ def trace_shapes(model, input_shape, *, formulas: bool = False, show: bool = Tru
                     in_shape = tuple(x.shape[1:])
                     try:
                         x = layer(x)
-                    except RuntimeError as err:
+                    except (RuntimeError, IndexError, ValueError) as err:
                         raise ShapeMismatchError(f"layer {i} ({layer}) cannot run: "
                                                  f"{_explain(layer, in_shape, err)}") from None
                     add(i, name, layer, in_shape, x)
@@ -194,17 +194,25 @@ def trace_shapes(model, input_shape, *, formulas: bool = False, show: bool = Tru
                 hooks = []
                 for name, layer in leaves:
                     def pre(mod, args, name=name):
-                        current["name"], current["layer"] = name, mod
+                        current["name"], current["layer"], current["done"] = name, mod, False
                         current["in"] = tuple(args[0].shape[1:]) if args and hasattr(args[0], "shape") else ()
 
                     def post(mod, args, out, name=name):
+                        current["done"] = True
+                        current["out"] = tuple(out.shape[1:]) if hasattr(out, "shape") else ()
                         if hasattr(out, "shape"):
                             add(len(rows), name, mod, current.get("in", ()), out)
                     hooks += [layer.register_forward_pre_hook(pre), layer.register_forward_hook(post)]
                 try:
                     model(x)
-                except RuntimeError as err:
+                except (RuntimeError, IndexError, ValueError) as err:
                     layer = current.get("layer")
+                    if current.get("done"):
+                        raise ShapeMismatchError(
+                            f"after layer {current.get('name')} ({_short(layer)}, output "
+                            f"N×{_shape_text(current.get('out', ()))}) the model's own forward code failed, "
+                            f"e.g. adding a skip connection of another shape: {str(err).splitlines()[0]}"
+                        ) from None
                     raise ShapeMismatchError(f"layer {current.get('name')} ({layer}) cannot run: "
                                              f"{_explain(layer, current.get('in', ()), err)}") from None
                 finally:
