@@ -31,7 +31,7 @@ from .images import load_photo
 from .matrix import conv1d_matrix, conv2d_matrix
 from .params import conv_params, count_params, linear_params, mlp_params, params_by_layer_type
 from .pool import avg_pool2d, max_pool2d
-from .receptive import receptive_fields, stacked_kernel_size
+from .receptive import Field, format_fields, receptive_fields, stacked_kernel_size
 from .shapes import Row, ShapeMismatchError, format_table, trace_shapes
 from .sizes import (
     conv_output_formula,
@@ -47,7 +47,7 @@ __all__ = [
     "max_pool2d_backward", "numeric_gradient", "relative_error", "relu_backward",
     "load_photo", "conv1d_matrix", "conv2d_matrix",
     "conv_params", "count_params", "linear_params", "mlp_params", "params_by_layer_type",
-    "receptive_fields", "stacked_kernel_size",
+    "Field", "format_fields", "receptive_fields", "stacked_kernel_size",
     "check_array", "check_conv1d", "check_conv2d", "check_conv_params", "check_number",
     "check_output_size", "check_pool2d", "check_shape", "check_true", "conv1d", "conv2d", "conv2d_naive",
     "conv_output_formula", "conv_output_size", "conv_transpose2d", "conv_transpose_output_size",

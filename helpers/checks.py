@@ -90,6 +90,10 @@ def check_array(answer, expected, *, what="answer", candidates=(), shape_hint=""
         if got.shape == expected.shape[::-1] and got.ndim == 2:
             return Verdict(False, f"Your {what} has shape {got.shape} but should be {expected.shape}: rows and "
                                   "columns are swapped (the first index is the row, i.e. the height).")
+        if expected.ndim == got.ndim + 1 and expected.shape[0] == 1 and got.shape == expected.shape[1:]:
+            return Verdict(False, f"Your {what} has shape {got.shape}; it should be {expected.shape}: the values may "
+                                  "be right, but the leading axis of length 1 (one output channel) is missing — "
+                                  "np.asarray(answer)[None] adds it.")
         off = [g - e for g, e in zip(got.shape, expected.shape)] if got.ndim == expected.ndim else None
         msg = f"Your {what} has shape {got.shape}; it should be {expected.shape}."
         if off and all(abs(o) <= 1 for o in off):
@@ -151,8 +155,9 @@ def check_conv1d(answer, x, w, b=None, stride=1, padding=0, dilation=1):
 
     >>> check_conv1d([1, -1, 1, 0], [0, 1, 0, 1, 1], [-1, 1])
     ✅ Correct. All 4 entries match.
-    >>> check_conv1d([-1, 1, -1, 0], [0, 1, 0, 1, 1], [-1, 1])
-    ❌ Not yet. You flipped the kernel: that is true convolution (np.convolve). Deep-learning 'convolution' is cross-correlation: lay the kernel on the patch as it is, no flip.
+    >>> check_conv1d([-1, 1, -1, 0], [0, 1, 0, 1, 1], [-1, 1])  # doctest: +NORMALIZE_WHITESPACE
+    ❌ Not yet. You flipped the kernel: that is true convolution (np.convolve).
+    Deep-learning 'convolution' is cross-correlation: lay the kernel on the patch as it is, no flip.
     """
     expected = _conv.conv1d(x, w, b, stride=stride, padding=padding, dilation=dilation)
     cands = _conv_candidates(lambda xx, ww, **kw: _conv.conv1d(xx, ww, b, **kw), x, w, stride, padding, dilation,
@@ -174,6 +179,19 @@ def check_conv2d(answer, x, w, b=None, stride=1, padding=0, dilation=1):
     expected = _conv.conv2d(x, w, b, stride=stride, padding=padding, dilation=dilation)
     cands = _conv_candidates(lambda xx, ww, **kw: _conv.conv2d(xx, ww, b, **kw), x, w, stride, padding, dilation,
                              flip_axes=(-2, -1))
+    xa, wa = np.asarray(x, dtype=float), np.asarray(w, dtype=float)
+    if xa.ndim >= 3 and wa.ndim == 4 and wa.shape[1] > 1:
+        kw = dict(stride=stride, padding=padding, dilation=dilation)
+        for c in range(wa.shape[1]):
+            one = _safe(_conv.conv2d, xa[..., c:c + 1, :, :], wa[:, c:c + 1], b, **kw)
+            if one is not None:
+                cands.append((one, f"You used only input channel {c}: a kernel spans all {wa.shape[1]} input "
+                                   "channels, so compute one map per input channel and add them up."))
+        per_channel = _safe(lambda: np.stack([_conv.conv2d(xa[..., c:c + 1, :, :], wa[:, c:c + 1], **kw)
+                                              for c in range(wa.shape[1])], axis=-4).squeeze(-3))
+        if per_channel is not None and wa.shape[0] == 1:
+            cands.append((per_channel, "You kept one map per input channel: add them up (and the bias) to get the "
+                                       "single output channel of this kernel."))
     return check_array(answer, expected, what="output", candidates=cands,
                        shape_hint="Each side is ⌊(size + 2p − d(K − 1) − 1)/s⌋ + 1 = "
                                   f"{' and '.join(map(str, expected.shape[-2:]))}.")
@@ -207,8 +225,9 @@ def check_output_size(answer, size, kernel_size, stride=1, padding=0, dilation=1
 
     >>> check_output_size(3, 4, 2, stride=2, padding=1)
     ✅ Correct. ⌊(4 + 2·1 − 2)/2⌋ + 1 = 3
-    >>> check_output_size(2, 4, 2, stride=2, padding=1)
-    ❌ Not yet. You forgot the + 1: ⌊(4 + 2·1 − 2)/2⌋ counts the steps; the positions are one more. ⌊(4 + 2·1 − 2)/2⌋ + 1 = 3
+    >>> check_output_size(2, 4, 2, stride=2, padding=1)  # doctest: +NORMALIZE_WHITESPACE
+    ❌ Not yet. You forgot the + 1: ⌊(4 + 2·1 − 2)/2⌋ counts the steps; the positions are one more.
+    ⌊(4 + 2·1 − 2)/2⌋ + 1 = 3
     """
     if answer is None:
         return _not_answered("number")

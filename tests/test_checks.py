@@ -123,3 +123,17 @@ def test_verdict_shows_one_line_with_a_mark():
     assert repr(checks.check_number(1, 1)).startswith("✅")
     assert repr(checks.check_number(2, 1)).startswith("❌")
     assert repr(checks.check_number(None, 1)).startswith("⏳")
+
+
+def test_channel_mistakes_are_named():
+    rng = np.random.default_rng(3)
+    x = rng.integers(-2, 3, size=(2, 4, 4))
+    w = rng.integers(-1, 2, size=(1, 2, 2, 2))
+    only_first = helpers.conv2d(x[:1], w[:, :1])
+    v = checks.check_conv2d(only_first, x, w)
+    assert v.ok is False and "only input channel 0" in v.message
+    not_summed = np.stack([helpers.conv2d(x[c], w[0, c]) for c in range(2)])
+    v = checks.check_conv2d(not_summed, x, w)
+    assert v.ok is False and "add them up" in v.message
+    v = checks.check_conv2d(helpers.conv2d(x, w)[0], x, w)
+    assert v.ok is False and "leading axis" in v.message
