@@ -89,17 +89,28 @@ def vendor_cache(classroom):
 
 
 @pytest.fixture(scope="session")
-def built_slides(classroom, vendor_cache, tmp_path_factory):
-    out = tmp_path_factory.mktemp("slides")
-    classroom.build_pages("slides", classroom_notebooks(), out, cache=vendor_cache)
+def built_pages(vendor_cache, tmp_path_factory):
+    """`classroom.py slides` and `classroom.py html` on every notebook, the two builds side by side."""
+    out = tmp_path_factory.mktemp("pages")
+    notebooks = [str(p) for p in classroom_notebooks()]
+    procs = {kind: subprocess.Popen([sys.executable, str(ROOT / "tools" / "classroom.py"), kind, *notebooks,
+                                     "--out", str(out / kind)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                    text=True)
+             for kind in ("slides", "html")}
+    for kind, proc in procs.items():
+        said, _ = proc.communicate(timeout=600)
+        assert proc.returncode == 0, f"`classroom.py {kind}` failed:\n{said[-3000:]}"
     return out
 
 
 @pytest.fixture(scope="session")
-def built_html(classroom, vendor_cache, tmp_path_factory):
-    out = tmp_path_factory.mktemp("html")
-    classroom.build_pages("html", classroom_notebooks(), out, cache=vendor_cache)
-    return out
+def built_slides(built_pages):
+    return built_pages / "slides"
+
+
+@pytest.fixture(scope="session")
+def built_html(built_pages):
+    return built_pages / "html"
 
 
 # --- the browser -------------------------------------------------------------------------------------------

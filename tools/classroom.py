@@ -33,6 +33,7 @@ import hashlib
 import html
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -60,6 +61,8 @@ VENDOR_PACKAGES = {
                         "SJtNFxznn2R71v8yIgaEunOGo82OY/f0g=="),
     "mathjax": ("2.7.9", "sha512-NOGEDTIM9+MrsqnjPEjVGNx4q0GQxqm61yQwSK+/5S59i26wId5IC5g"
                          "Nu9/bu8+CCVl5p9G2IHcAl/wJa+5+BQ=="),
+    "font-awesome": ("4.7.0", "sha512-U6kGnykA/6bFmg1M/oT9EkFeIYv7JlX3bozwQJWiiLz6L0w3F5vBVPxHlwyX/vtNq1ckc"
+                              "pRKOB9f2Qal/VtFpg=="),
     "@jupyter-widgets/html-manager": ("1.0.15", "sha512-5thBIV6ymNgmPVOHvzx+gGy8ZSKmSazhtGw4/c4xJDVzRhG9PTeQ"
                                                 "sRjF3FUTopvFi//SABeNz1yp47bCrJ3CQA=="),
 }
@@ -81,6 +84,18 @@ VENDOR_FILES = [
     ("mathjax", "fonts/HTML-CSS/TeX/woff", "mathjax/fonts/HTML-CSS/TeX/woff"),
     ("mathjax", "LICENSE", "mathjax/LICENSE"),
     ("@jupyter-widgets/html-manager", "dist", "html-manager"),  # embed-amd.js and the icon fonts it loads
+    ("font-awesome", "css/font-awesome.min.css", "font-awesome/css/font-awesome.min.css"),
+    ("font-awesome", "fonts", "font-awesome/fonts"),
+]
+# embed-amd.js finds its icon fonts (Font Awesome 5) relative to the AMD module names of its bundles, which
+# resolve next to the page, not next to the script: the fonts go there too.
+WIDGET_FONT_DIRS = ("@jupyter-widgets", "@jupyter-widgets/html-manager/dist")
+WIDGET_FONT_SUFFIXES = (".woff2", ".woff")
+# Outputs may link a stylesheet from a CDN (matplotlib's animation player links Font Awesome 4.4 for its
+# buttons); offline pages get the local copy instead.
+CDN_REWRITES = [
+    (re.compile(r"https://maxcdn\.bootstrapcdn\.com/font-awesome/4\.\d+\.\d+/css/font-awesome(\.min)?\.css"),
+     "vendor/font-awesome/css/font-awesome.min.css"),
 ]
 SKIP_SUFFIXES = (".map", ".esm.js")
 
@@ -197,12 +212,22 @@ def student_notebook(nb, name: str = "notebook"):
     return nb
 
 
-def presentation_notebook(nb):
-    """A copy for slides and HTML: the test-only ``# NBVAL_IGNORE_OUTPUT`` lines removed from code."""
+def presentation_notebook(nb, *, offline: bool = True):
+    """A copy for slides and HTML: the test-only ``# NBVAL_IGNORE_OUTPUT`` lines removed from code, and
+    (``offline``) stylesheets that HTML outputs link from a CDN pointed at the local copies."""
     nb = copy.deepcopy(nb)
     for cell in nb.cells:
-        if cell.cell_type == "code":
-            cell.source = _drop_nbval_marker(cell.source)
+        if cell.cell_type != "code":
+            continue
+        cell.source = _drop_nbval_marker(cell.source)
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if offline and "text/html" in data:
+                text = data["text/html"]
+                text = "".join(text) if isinstance(text, list) else text
+                for pattern, local in CDN_REWRITES:
+                    text = pattern.sub(local, text)
+                data["text/html"] = text
     return nb
 
 
@@ -325,11 +350,15 @@ def _safe_extract(tarball: Path, dest: Path) -> None:
         tar.extractall(dest, members=members, filter="data")
 
 
+def _package_dir(cache: Path, name: str) -> Path:
+    return cache / f"{name.replace('/', '__')}@{VENDOR_PACKAGES[name][0]}"
+
+
 def fetch_vendor(cache: Path) -> Path:
     """Make sure ``cache/<package>@<version>/`` holds each pinned npm package; returns ``cache``."""
     cache.mkdir(parents=True, exist_ok=True)
     for name, (version, integrity) in VENDOR_PACKAGES.items():
-        dest = cache / f"{name.replace('/', '__')}@{version}"
+        dest = _package_dir(cache, name)
         if (dest / ".integrity").exists() and (dest / ".integrity").read_text().strip() == integrity:
             continue
         with tempfile.TemporaryDirectory() as tmp:
@@ -366,8 +395,7 @@ def install_vendor(cache: Path, out: Path, kind: str = "slides") -> None:
     for package, inner, target in VENDOR_FILES:
         if package == "reveal.js" and kind != "slides":
             continue
-        version = VENDOR_PACKAGES[package][0]
-        src = cache / f"{package.replace('/', '__')}@{version}" / inner
+        src = _package_dir(cache, package) / inner
         dst = out / "vendor" / target
         if src.is_file():
             _link_or_copy(src, dst)
@@ -377,7 +405,11 @@ def install_vendor(cache: Path, out: Path, kind: str = "slides") -> None:
                         "embed.js", "libembed-amd.js", "embed.js.LICENSE.txt"):
                     _link_or_copy(file, dst / file.relative_to(src))
         else:
-            raise BuildError(f"{src} is missing from the npm package {package}@{version}")
+            raise BuildError(f"{src} is missing from the npm package {package}")
+    for font in sorted((_package_dir(cache, "@jupyter-widgets/html-manager") / "dist").iterdir()):
+        if font.name.endswith(WIDGET_FONT_SUFFIXES):
+            for folder in WIDGET_FONT_DIRS:
+                _link_or_copy(font, out / folder / font.name)
 
 
 # --- slides and HTML ----------------------------------------------------------------------------------------
@@ -438,7 +470,7 @@ def build_pages(kind: str, notebooks, out: Path, *, cdn: bool = False,
         path = Path(path)
         nb = _read(path)
         resources = {"metadata": {"name": path.stem}}
-        body, _ = exporter.from_notebook_node(presentation_notebook(nb), resources=resources)
+        body, _ = exporter.from_notebook_node(presentation_notebook(nb, offline=not cdn), resources=resources)
         target = out / f"{path.stem}{suffix}"
         target.write_text(body, encoding="utf-8")
         written.append(target)
