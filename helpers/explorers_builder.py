@@ -28,7 +28,7 @@ from .params import conv_params, linear_params
 from .shapes import Row, format_table
 from .sizes import _formula_conv
 
-__all__ = ["CNNBuilder", "avgpool", "compute", "conv", "describe", "flatten", "linear", "maxpool", "relu",
+__all__ = ["CNNBuilder", "avgpool", "compute", "conv", "describe", "flatten", "layer_spec", "linear", "maxpool", "relu",
            "to_torch"]
 
 # kind → (positional fields in order, defaults); fields without a default are required
