@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures"
 FIXTURE_NOTEBOOK = FIXTURES / "classroom_fixture.ipynb"
 SCREENSHOTS = ROOT / "build" / "screenshots"
-CHROMIUM = "/usr/bin/chromium"
+CHROMIUM = os.environ.get("CNN_CHROMIUM", "/usr/bin/chromium")  # Debian's; the variable is for other systems
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
 

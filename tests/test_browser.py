@@ -347,7 +347,7 @@ def deck_problems(page, deck: Path, notebook: Path, screenshots: Path, *,
 
 
 @pytest.mark.parametrize("path", DECKS, ids=[p.stem for p in DECKS])
-def test_deck_starts_offline_from_disk(built_slides, browser, screenshots, path):
+def test_deck_starts_offline_from_disk(browser, built_slides, screenshots, path):
     page = browser.new_page(viewport={"width": 1280, "height": 800})
     try:
         assert deck_problems(page, built_slides / f"{path.stem}.slides.html", path, screenshots) == []
@@ -355,7 +355,7 @@ def test_deck_starts_offline_from_disk(built_slides, browser, screenshots, path)
         page.close()
 
 
-def test_the_deck_check_catches_a_deck_that_needs_the_network(classroom, browser, screenshots, tmp_path):
+def test_the_deck_check_catches_a_deck_that_needs_the_network(browser, classroom, screenshots, tmp_path):
     """The check above can fail: nbconvert's default deck links its JavaScript from CDNs."""
     classroom.build_pages("slides", [FIXTURE_NOTEBOOK], tmp_path, cdn=True)
     page = browser.new_page()
@@ -368,7 +368,7 @@ def test_the_deck_check_catches_a_deck_that_needs_the_network(classroom, browser
     assert any("asked the network for https://" in p for p in problems), problems
 
 
-def test_math_is_typeset_offline(built_slides, browser):
+def test_math_is_typeset_offline(browser, built_slides):
     page = browser.new_page()
     watch = PageWatch(page, offline=True)
     try:
@@ -382,7 +382,7 @@ def test_math_is_typeset_offline(built_slides, browser):
 # --- HTML export -------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("path", WIDGET_NOTEBOOKS, ids=[p.stem for p in WIDGET_NOTEBOOKS])
-def test_html_shows_frozen_widgets_offline(built_html, browser, screenshots, path):
+def test_html_shows_frozen_widgets_offline(browser, built_html, screenshots, path):
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     watch = PageWatch(page, offline=True)
     try:

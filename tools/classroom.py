@@ -233,6 +233,14 @@ def presentation_notebook(nb, *, offline: bool = True):
 
 # --- the student build -----------------------------------------------------------------------------------
 
+def _shown(path: Path) -> str:
+    """A path as the person running the build best reads it: relative to where they are, if inside."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -315,12 +323,12 @@ def build_student(notebooks, out: Path) -> dict:
         status, written = place(out, path.name, data, manifest)
         results[path.name] = (status, written)
         if status == "beside":
-            print(f"{out / path.name} has your edits, so it was left as it is; the new version is "
-                  f"{out / written}: compare the two and keep what you want.")
+            print(f"{_shown(out / path.name)} has your edits, so it was left as it is; the new version is "
+                  f"{_shown(out / written)}: compare the two and keep what you want.")
         elif status == "kept":
-            print(f"{out / path.name}: kept your edits (there is no new version).")
+            print(f"{_shown(out / path.name)}: kept your edits (there is no new version).")
         else:
-            print(f"{out / written}: {status}")
+            print(f"{_shown(out / written)}: {status}")
     _save_manifest(out, manifest)
     if problems:
         raise BuildError("these notebooks were not written:\n  " + "\n  ".join(problems))
@@ -475,7 +483,7 @@ def build_pages(kind: str, notebooks, out: Path, *, cdn: bool = False,
         target.write_text(body, encoding="utf-8")
         written.append(target)
         entries.append((target.name, _title(nb, path)))
-        print(f"{target}")
+        print(_shown(target))
     _write_index(out, entries, "Slides" if kind == "slides" else "Notebooks")
     return written
 
