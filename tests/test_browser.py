@@ -332,11 +332,14 @@ def deck_problems(page, deck: Path, notebook: Path, screenshots: Path, *,
                 image = page.locator("#probe-image")
                 image.wait_for(state="visible", timeout=10_000)
                 page.wait_for_timeout(500)  # the slide transition
+                image.scroll_into_view_if_needed()  # a long slide scrolls (reveal_scroll)
                 box = image.bounding_box()
+                viewport = page.viewport_size
                 if not image.evaluate("img => img.complete && img.naturalWidth > 0"):
                     problems.append("the figure did not load")
-                elif not (box and box["width"] > 20 and box["height"] > 20):
-                    problems.append(f"the figure is not visible: {box}")
+                elif not (box and box["width"] > 20 and box["height"] > 20 and 0 <= box["y"] < viewport["height"]
+                          and 0 <= box["x"] < viewport["width"]):
+                    problems.append(f"the figure is not visible on the screen: {box}")
                 page.screenshot(path=str(screenshots / f"slides_{notebook.stem}_figure.png"))
     if "Error displaying widget" in page.content():
         problems.append("Error displaying widget")
