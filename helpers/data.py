@@ -153,15 +153,20 @@ def _draw(kind: str, extent: int, thickness: int, variant: int) -> np.ndarray:
     s, t = extent, thickness
     r, c = np.mgrid[0:s, 0:s]
     mid = (s - 1) / 2
+    if kind in ("line", "cross") and (s - t) % 2:
+        t += 1                  # a bar centred exactly needs s − t even: same margin on both sides
+    start = (s - t) // 2
+    across = (r >= start) & (r < start + t)      # a horizontal bar through the middle
+    down = (c >= start) & (c < start + t)        # a vertical bar through the middle
     if kind == "line":          # horizontal, vertical, or one of the two diagonals, corner to corner
         if variant == 0:
-            return np.abs(r - mid) < t / 2 + 1e-9
+            return across
         if variant == 1:
-            return np.abs(c - mid) < t / 2 + 1e-9
+            return down
         d = (r - c) if variant == 2 else (r + c - (s - 1))
         return np.abs(d) < t / 2 + 0.5
     if kind == "cross":         # a plus sign: one horizontal and one vertical bar through the middle
-        return (np.abs(r - mid) < t / 2 + 1e-9) | (np.abs(c - mid) < t / 2 + 1e-9)
+        return across | down
     if kind == "square":        # the outline of the whole box
         return (r < t) | (r >= s - t) | (c < t) | (c >= s - t)
     if kind == "circle":        # a ring touching the box's sides
