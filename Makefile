@@ -8,7 +8,7 @@ export PYTHONHASHSEED := 0
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 NB ?= $(NOTEBOOKS)
 
-.PHONY: lab test unit nbval browser execute lint student slides html bench clean browser-deps
+.PHONY: lab test unit nbval execute lint student slides html bench clean browser-deps
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -21,13 +21,18 @@ $(VENV): $(VENV)/.installed
 lab: $(VENV)/.installed
 	$(VENV)/bin/jupyter lab notebooks/
 
-# Under CI the browser tests must run, so Debian's chromium is installed here; elsewhere they skip
-# with a message when /usr/bin/chromium is missing.
+# Under CI the browser tests must run, so Debian's chromium (and npm for the offline slides) is installed
+# here; elsewhere the browser tests skip with a message when /usr/bin/chromium is missing.
 browser-deps:
 	@if [ -n "$$CI" ] && [ ! -x /usr/bin/chromium ]; then \
 	  echo "CI: installing Debian's chromium for the browser tests"; \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
 	  || { echo "could not install chromium"; exit 1; }; \
+	fi
+	@if [ -n "$$CI" ] && ! command -v npm >/dev/null; then \
+	  echo "CI: installing Debian's nodejs and npm for the offline slides"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null) \
+	  || { echo "could not install npm"; exit 1; }; \
 	fi
 
 test: $(VENV)/.installed browser-deps
@@ -47,6 +52,26 @@ execute: $(VENV)/.installed
 	  $(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace \
 	    --ExecutePreprocessor.timeout=600 --ExecutePreprocessor.kernel_name=python3 "$$nb" || exit 1; \
 	done
+
+# --- classroom builds (tools/classroom.py) --------------------------------------------------------------
+# NB defaults to every notebook: `make slides NB=notebooks/03_padding_stride_dilation.ipynb` builds one.
+# slides and html fetch reveal.js, require.js, jQuery, MathJax 2, Font Awesome 4 and the widget renderer
+# once from the npm registry (`npm pack`, versions and sha512 checksums pinned in tools/classroom.py) into
+# build/vendor/, and copy what the pages load into build/slides/vendor/ and build/html/vendor/, so the
+# pages work opened from disk with no network. Add `ARGS=--cdn` to link nbconvert's CDNs instead.
+
+# build/student/: solutions removed, outputs cleared; a notebook a student edited is never overwritten
+# (the new version is written beside it as NN_name.new.ipynb, and the command says so)
+student: $(VENV)/.installed
+	$(PY) tools/classroom.py student $(NB)
+
+# build/slides/: one reveal.js deck per executed notebook (cells' slideshow metadata), plus index.html
+slides: $(VENV)/.installed
+	$(PY) tools/classroom.py slides $(ARGS) $(NB)
+
+# build/html/: static HTML of every executed notebook, stored widget state embedded (widgets frozen)
+html: $(VENV)/.installed
+	$(PY) tools/classroom.py html $(ARGS) $(NB)
 
 bench: $(VENV)/.installed
 	$(PY) benchmarks/bench.py
