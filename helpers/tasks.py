@@ -252,6 +252,10 @@ def window_classifier(window: int = 14, seed: int = 0):
     linear. For ``window=14``: 1×14×14 → 8×12×12 → 8×6×6 → 16×4×4 → 16×2×2 → 64 → 32 → 2. No padding, so
     that the classifier sees only its window and :func:`fully_convolutional` reproduces it exactly.
     Initial weights from ``torch.manual_seed(seed)``.
+
+    >>> import torch
+    >>> tuple(window_classifier(14)(torch.zeros(5, 1, 14, 14)).shape)
+    (5, 2)
     """
     import torch
     from torch import nn
@@ -341,6 +345,9 @@ def sliding_window_scores(model, scene, window: int, stride: int = 1):
     output-size formula of a convolution with kernel ``window``. Entry ``[i, j]`` is the model's
     probability (softmax of its two scores) that the patch starting at ``(i·stride, j·stride)`` holds a
     target. Returns float32 ``(rows, cols)``.
+
+    >>> sliding_window_scores(window_classifier(14), np.zeros((1, 46, 46)), window=14, stride=4).shape
+    (9, 9)
     """
     import torch
 
@@ -375,6 +382,12 @@ def fcn_scores(fcn, scene):
     """P(target) for every window position from one pass of a fully convolutional model over ``scene``.
 
     ``scene`` is ``(1, H, W)``; returns float32 ``(rows, cols)`` (see :func:`fully_convolutional`).
+
+    >>> model = window_classifier(14)
+    >>> scene = np.random.default_rng(0).random((1, 30, 30))
+    >>> fcn_map = fcn_scores(fully_convolutional(model, 14), scene)
+    >>> fcn_map.shape, bool(np.allclose(fcn_map, sliding_window_scores(model, scene, 14, 4), atol=1e-5))
+    ((5, 5), True)
     """
     import torch
 
@@ -456,6 +469,11 @@ def window_boxes(shape, window: int, stride: int) -> np.ndarray:
 def detect(score_map, window: int, stride: int, threshold: float = 0.5, iou_threshold: float = 0.1):
     """Boxes from a detection map: every window with P(target) ≥ ``threshold``, then
     :func:`non_max_suppression`. Returns ``(boxes (k, 4) int64, scores (k,))``, best first.
+
+    >>> score_map = np.zeros((5, 5)); score_map[1, 1], score_map[1, 2] = 0.9, 0.8   # two windows, one object
+    >>> boxes, scores = detect(score_map, window=14, stride=4)
+    >>> boxes.tolist(), scores.tolist()
+    ([[4, 4, 18, 18]], [0.9])
     """
     score_map = np.asarray(score_map, dtype=float)
     if score_map.ndim != 2:
@@ -638,6 +656,10 @@ def denoise(model, noisy) -> np.ndarray:
     """The clean estimate ``noisy − model(noisy)`` from a noise-predicting model (:func:`denoiser`).
 
     ``noisy`` is ``(N, 1, H, W)``; the result is float32 of the same shape.
+
+    >>> import torch
+    >>> denoise(torch.nn.Identity(), np.ones((1, 1, 2, 2))).tolist()     # a model that calls it all noise
+    [[[[0.0, 0.0], [0.0, 0.0]]]]
     """
     import torch
 
@@ -658,6 +680,9 @@ def generate_from_noise(model, n: int = 8, steps: int = 10, seed: int = 0, *, si
 
     Returns float32 ``(steps + 1, n, 1, size, size)``: entry 0 is the noise, entry k the image after k
     denoising steps.
+
+    >>> generate_from_noise(denoiser(8), n=3, steps=5).shape
+    (6, 3, 1, 8, 8)
     """
     n = _whole(n, "n", minimum=1)
     steps = _whole(steps, "steps", minimum=0)
@@ -835,6 +860,9 @@ def lenet5(seed: int = 0):
     conv 5×5 (6) → tanh → avg pool 2 → conv 5×5 (16) → tanh → avg pool 2 → conv 5×5 (120) → tanh → flatten
     → linear 84 → tanh → linear 10: 1×32×32 → 6×28×28 → 6×14×14 → 16×10×10 → 16×5×5 → 120×1×1 → 84 → 10;
     61,706 parameters (the paper's C3 connects only some channel pairs; here every pair, as is usual now).
+
+    >>> sum(p.numel() for p in lenet5().parameters())
+    61706
     """
     import torch
     from torch import nn
