@@ -9,6 +9,12 @@ An explorer has a *pure core* and a *view*:
 * ``static(**state)`` — the same figure as a plain PNG, the fallback that the stored notebook,
   the HTML export and the slides show.
 
+Speed: a slider move redraws the figure and encodes it as PNG. A subclass that returns the artists a move
+changes from ``dynamic_artists()`` gets blitting: everything else is drawn once and cached, and only those
+artists are redrawn on top (``background_key()`` says when the cached background must be redrawn, e.g.
+after a layout change; setting ``self._background = None`` forces it too). Slider frames are encoded with
+light PNG compression (fast); the frames stored in the notebook with strong compression (small).
+
 Subclasses set ``controls()`` (name → ipywidgets control), ``default_state()``, ``build()`` (make the
 figure's artists once), ``draw()`` and ``compute()``. ``constrain(state)`` may adjust a state so that
 every combination of slider values is valid (for example padding ≤ kernel − 1).
@@ -19,6 +25,7 @@ from __future__ import annotations
 import io
 
 import matplotlib
+import numpy as np
 
 matplotlib.use("Agg") if matplotlib.get_backend().lower() == "agg" else None
 from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
@@ -34,6 +41,8 @@ class Explorer:
     def __init__(self):
         self.fig = Figure(figsize=self.figsize, dpi=self.dpi, layout=None)
         self.canvas = FigureCanvasAgg(self.fig)
+        self._background = None            # cached pixels behind the dynamic artists (blitting)
+        self._background_key = None
         self.state = self.constrain(dict(self.default_state()))
         self.build()
         self._widget = None
@@ -61,6 +70,14 @@ class Explorer:
         """States the speed benchmark steps through (one control change each)."""
         return [self.default_state()]
 
+    def dynamic_artists(self) -> list:
+        """The artists a control change redraws; when empty (the default) the whole figure is redrawn."""
+        return []
+
+    def background_key(self):
+        """A value that changes whenever the cached background (everything not dynamic) must be redrawn."""
+        return None
+
     # --- shared machinery -----------------------------------------------------------------------
     def set_state(self, **changes) -> dict:
         state = dict(self.state)
@@ -69,9 +86,36 @@ class Explorer:
         self.draw(**self.state)
         return self.state
 
-    def render_png(self) -> bytes:
+    def render_png(self, compress_level: int = 1) -> bytes:
+        """Draw the figure (blitting the dynamic artists when there are any) and return it as PNG bytes."""
+        dynamic = self.dynamic_artists()
+        if not dynamic:
+            self.canvas.draw()
+        else:
+            key = self.background_key()
+            if self._background is None or key != self._background_key:
+                for a in dynamic:
+                    a.set_animated(True)            # left out of the cached background
+                self.canvas.draw()
+                self._background = self.canvas.copy_from_bbox(self.fig.bbox)
+                self._background_key = key
+                for a in dynamic:
+                    a.set_animated(False)
+            else:
+                self.canvas.restore_region(self._background)
+            renderer = self.canvas.get_renderer()
+            for a in dynamic:
+                if a.get_visible():
+                    a.draw(renderer)
+        return self.encode_png(compress_level)
+
+    def encode_png(self, compress_level: int = 1) -> bytes:
+        """The canvas as it is now, as PNG (level 1: fast, for slider moves; 9: small, for storing)."""
+        from PIL import Image as PILImage
+
+        rgba = np.asarray(self.canvas.buffer_rgba())
         buf = io.BytesIO()
-        self.canvas.print_png(buf)
+        PILImage.fromarray(rgba[..., :3]).save(buf, format="png", compress_level=compress_level)
         return buf.getvalue()
 
     def update(self, **changes) -> bytes:
@@ -83,7 +127,8 @@ class Explorer:
         """The figure for the current (or given) state as an IPython image: the widget's static fallback."""
         from IPython.display import Image
 
-        return Image(data=self.update(**changes), format="png")
+        self.update(**changes)
+        return Image(data=self.encode_png(compress_level=9), format="png")
 
     def widget(self):
         """Controls and a live image; build it in a cell marked ``# NBVAL_IGNORE_OUTPUT``."""
@@ -93,7 +138,8 @@ class Explorer:
         for name, ctrl in ctrls.items():
             if name in self.state:
                 ctrl.value = self.state[name]
-        image = widgets.Image(value=self.update(), format="png",
+        self.update()
+        image = widgets.Image(value=self.encode_png(compress_level=9), format="png",
                               layout=widgets.Layout(width=f"{int(self.figsize[0] * self.dpi)}px",
                                                     height=f"{int(self.figsize[1] * self.dpi)}px"))
         image.add_class("explorer-image")

@@ -10,8 +10,6 @@ tests compare with the shapes torch produces.
 
 from __future__ import annotations
 
-import io
-
 from .animation import ConvDiagram, conv_geometry
 from .explorer import Explorer
 from .sizes import conv_output_formula, conv_output_size
@@ -185,12 +183,6 @@ class ConvArithmeticExplorer(Explorer):
         o = result["output_size"]
         self.title.set_text(f"{result['formula']}  →  {o}×{o}")
         self.note.set_text(result["note"])
-
-    def render_png(self) -> bytes:
-        """The figure as PNG, compressed lightly: encoding is a third of a redraw at the default level."""
-        buf = io.BytesIO()
-        self.canvas.print_png(buf, pil_kwargs={"compress_level": 1})
-        return buf.getvalue()
 
     def benchmark_states(self) -> list[dict]:
         """One slider move each, through small, large and odd configurations."""

@@ -18,7 +18,6 @@ JupyterLab, adds controls to add, replace and remove layers.
 
 from __future__ import annotations
 
-import io
 import math
 import textwrap
 
@@ -660,12 +659,6 @@ class CNNBuilder(Explorer):
             side.set_facecolor(_shade(base, 0.75))
             top.set_visible(True)
             side.set_visible(True)
-
-    def render_png(self) -> bytes:
-        """The figure as PNG, lightly compressed (encoding at the default level costs a third of a redraw)."""
-        buf = io.BytesIO()
-        self.canvas.print_png(buf, pil_kwargs={"compress_level": 1})
-        return buf.getvalue()
 
     # --- the live widget ---------------------------------------------------------------------------------
     def html_table(self) -> str:

@@ -14,8 +14,6 @@ output channel, one column per input channel, and the feature map at the end of 
 
 from __future__ import annotations
 
-import io
-
 import numpy as np
 
 from ._validate import as_array
@@ -237,46 +235,10 @@ class ChannelExplorer(Explorer):
                 self.contrib_title[o][c].set_text(f"{CHANNEL_NAMES[c]} ∗ {r['names'][f'k{o}{c}']}")
             self._show(self.map_im[o], r["feature_maps"][o])
 
-    def render_png(self) -> bytes:
-        """The figure as PNG: the input row and labels are drawn once and cached; a move redraws only the
-        output panels on top of them (blitting), then encodes with light compression."""
-        dynamic = [*[im for row in self.contrib_im for im in row], *self.map_im,
-                   *[t for row in self.contrib_title for t in row], *self._overlays]
-        if self._background is None:
-            for a in dynamic:
-                a.set_animated(True)
-            self.canvas.draw()
-            self._background = self.canvas.copy_from_bbox(self.fig.bbox)
-            for a in dynamic:
-                a.set_animated(False)
-        else:
-            self.canvas.restore_region(self._background)
-        renderer = self.canvas.get_renderer()
-        for a in dynamic:
-            a.draw(renderer)
-        return self._encode(compress_level=1)
-
-    def _encode(self, compress_level: int) -> bytes:
-        """The canvas as it is now, as PNG bytes (level 1: fast, for slider moves; 9: small, for storing)."""
-        from PIL import Image
-
-        rgba = np.asarray(self.canvas.buffer_rgba())
-        buf = io.BytesIO()
-        Image.fromarray(rgba[..., :3]).save(buf, format="png", compress_level=compress_level)
-        return buf.getvalue()
-
-    def static(self, **changes):
-        """The static fallback figure, compressed harder than a slider frame: it is stored in the notebook."""
-        from IPython.display import Image
-
-        self.update(**changes)
-        return Image(data=self._encode(compress_level=9), format="png")
-
-    def widget(self):
-        """The base class's widget, its first frame compressed harder: it is stored with the notebook."""
-        box = super().widget()
-        self._image.value = self._encode(compress_level=9)
-        return box
+    def dynamic_artists(self) -> list:
+        """The output panels a move redraws; the input row and labels stay in the cached background."""
+        return [*[im for row in self.contrib_im for im in row], *self.map_im,
+                *[t for row in self.contrib_title for t in row], *self._overlays]
 
     # --- widget --------------------------------------------------------------------------------
     def controls(self) -> dict:

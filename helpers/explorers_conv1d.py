@@ -266,8 +266,6 @@ class FilterSlider(Explorer):
         r = self.rows
         self._dynamic = [*r.im[1:], *[t for row in r.texts[1:] for t in row], r.window_box, r.out_box,
                          self.caption]
-        self._background = None
-        self._background_key = None
         self.draw(**self.state)
 
     def draw(self, signal="seed 1", filter="rise", position=0) -> None:
@@ -277,28 +275,12 @@ class FilterSlider(Explorer):
             f"filter at position {position} (of 0…{s['n_positions'] - 1}):  out[{position}] = "
             f"{_sum_text(s['window'], s['filter'])} = {_fmt(s['sum'])}")
 
-    def render_png(self) -> bytes:
-        """The figure as PNG, redrawing only what a move changes on top of a cached background (blitting)."""
-        from PIL import Image
+    def dynamic_artists(self) -> list:
+        """What a move redraws (blitted over a cached background; see helpers.explorer)."""
+        return self._dynamic
 
-        if self._background_key != self.rows._layout:
-            for a in self._dynamic:
-                a.set_animated(True)
-            self.canvas.draw()
-            self._background = self.canvas.copy_from_bbox(self.fig.bbox)
-            self._background_key = self.rows._layout
-            for a in self._dynamic:
-                a.set_animated(False)
-        else:
-            self.canvas.restore_region(self._background)
-        renderer = self.canvas.get_renderer()
-        for a in self._dynamic:
-            if a.get_visible():
-                a.draw(renderer)
-        rgba = np.asarray(self.canvas.buffer_rgba())
-        buf = io.BytesIO()
-        Image.fromarray(rgba[..., :3]).save(buf, format="png", compress_level=1)
-        return buf.getvalue()
+    def background_key(self):
+        return self.rows._layout
 
     # --- widget --------------------------------------------------------------------------------
     def controls(self) -> dict:

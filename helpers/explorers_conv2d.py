@@ -401,28 +401,9 @@ class KernelStepper(Explorer):
             f"step {step + 1} of {s['n_steps']}:  out[{row}, {col}] = "
             f"Σ x[{row}:{row + kh}, {col}:{col + kw}] ⊙ w{terms} = {_fmt(s['sum'])}")
 
-    def render_png(self) -> bytes:
-        """The figure as PNG, redrawing only what a step changes on top of a cached background (blitting)."""
-        import io
-
-        from PIL import Image
-
-        if self._background is None:
-            for a in self._dynamic:
-                a.set_animated(True)
-            self.canvas.draw()
-            self._background = self.canvas.copy_from_bbox(self.fig.bbox)
-            for a in self._dynamic:
-                a.set_animated(False)
-        else:
-            self.canvas.restore_region(self._background)
-        renderer = self.canvas.get_renderer()
-        for a in self._dynamic:
-            a.draw(renderer)
-        rgba = np.asarray(self.canvas.buffer_rgba())
-        buf = io.BytesIO()
-        Image.fromarray(rgba[..., :3]).save(buf, format="png", compress_level=1)
-        return buf.getvalue()
+    def dynamic_artists(self) -> list:
+        """What a step redraws (blitted over a cached background; see helpers.explorer)."""
+        return self._dynamic
 
     # --- widget --------------------------------------------------------------------------------
     def controls(self) -> dict:

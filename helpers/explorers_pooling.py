@@ -11,7 +11,6 @@ the first windows outlined, the pooled output, and those counts.
 from __future__ import annotations
 
 import functools
-import io
 
 import numpy as np
 
@@ -200,33 +199,6 @@ class PoolingExplorer(Explorer):
             f"{r['n_out']:,} numbers out of {r['n_in']:,}: kept {100 * r['kept_fraction']:.1f} %, "
             f"discarded {100 * r['discarded_fraction']:.1f} %"
             + (f"; {100 * unseen:.1f} % of the input lies in no window" if unseen > 0 else ""))
-
-    def render_png(self) -> bytes:
-        """The figure as PNG with light compression (fast enough for a slider)."""
-        self.canvas.draw()
-        return self._encode(compress_level=1)
-
-    def _encode(self, compress_level: int) -> bytes:
-        """The canvas as it is now, as PNG bytes (level 1: fast, for slider moves; 9: small, for storing)."""
-        from PIL import Image
-
-        rgba = np.asarray(self.canvas.buffer_rgba())
-        buf = io.BytesIO()
-        Image.fromarray(rgba[..., :3]).save(buf, format="png", compress_level=compress_level)
-        return buf.getvalue()
-
-    def static(self, **changes):
-        """The static fallback figure, compressed harder than a slider frame: it is stored in the notebook."""
-        from IPython.display import Image
-
-        self.update(**changes)
-        return Image(data=self._encode(compress_level=9), format="png")
-
-    def widget(self):
-        """The base class's widget, its first frame compressed harder: it is stored with the notebook."""
-        box = super().widget()
-        self._image.value = self._encode(compress_level=9)
-        return box
 
     # --- widget --------------------------------------------------------------------------------
     def controls(self) -> dict:
