@@ -1,24 +1,37 @@
 """The series' speed figures, measured in one run: `make bench` prints a table and writes build/bench.json.
 
-Ratios and medians, never single wall times: the machines are shared and noisy. Each figure has a bar
+Ratios, minima and medians, never single wall times: the machines are shared and noisy. Two things that
+are compared are timed in turns (A, B, A, B, …) so that load hits both alike. Each figure has a bar
 (must meet) and a goal (aim for); benchmarks/README.md says what each change bought.
+
+    python benchmarks/bench.py            # everything (the whole-series nbval run takes minutes)
+    python benchmarks/bench.py --quick    # everything but the series run
+    python benchmarks/bench.py --smoke    # every code path once, tiny and fast, for tests/test_bench.py
+    python benchmarks/bench.py --out PATH # write the JSON there instead of build/bench.json
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import inspect
 import json
+import math
+import os
 import pkgutil
+import re
 import statistics
 import subprocess
 import sys
 import time
+from collections import defaultdict
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
+THREADS = 2                 # torch and numpy's BLAS get the same number of threads
 
 # name: (bar, goal, "<=" or ">=")
 TARGETS = {
@@ -31,151 +44,245 @@ TARGETS = {
     "import_seconds": (1.0, 0.3, "<="),
 }
 
-
-def best_of(fn, repeat=7, number=1):
-    fn()                                             # warm up (caches, lazy imports, allocator)
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        for _ in range(number):
-            fn()
-        times.append((time.perf_counter() - t) / number)
-    return min(times)
+# the three layers of the conv2d figure: x shape, w shape; padding k // 2 keeps the size, as in most CNNs
+LAYERS = [((64, 3, 32, 32), (16, 3, 3, 3)), ((32, 16, 16, 16), (32, 16, 3, 3)), ((8, 1, 28, 28), (8, 1, 5, 5))]
 
 
-def bench_conv2d_vs_torch():
+# --------------------------------------------------------------------------- timing
+def interleaved(fns, rounds):
+    """Time every function once per round, in turns (the order reversed every other round).
+
+    Returns {name: list of seconds}. Each function runs once first, untimed (caches, lazy imports).
+    """
+    for fn in fns.values():
+        fn()
+    times = {name: [] for name in fns}
+    names = list(fns)
+    for r in range(rounds):
+        for name in (names if r % 2 == 0 else names[::-1]):
+            t = time.perf_counter()
+            fns[name]()
+            times[name].append(time.perf_counter() - t)
+    return times
+
+
+@contextlib.contextmanager
+def blas_threads(n):
+    """Limit numpy's BLAS to n threads with threadpoolctl when it is installed; yield what was done."""
+    try:
+        from threadpoolctl import threadpool_info, threadpool_limits
+    except ImportError:
+        env = {k: os.environ[k] for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS") if k in os.environ}
+        yield (f"threadpoolctl not installed: BLAS left at its default, one thread per core "
+               f"({os.cpu_count()} here){f', env {env}' if env else ''}")
+        return
+    with threadpool_limits(limits=n, user_api="blas"):
+        found = [f"{i['internal_api']} {i.get('version')} {i.get('architecture')}: {i['num_threads']} threads"
+                 for i in threadpool_info() if i["user_api"] == "blas"]
+        yield "threadpoolctl: " + "; ".join(found)
+
+
+def environment():
+    """What the numbers depend on: BLAS, thread settings, load."""
+    blas = np.__config__.CONFIG["Build Dependencies"]["blas"]
+    return {
+        "numpy": f"{np.__version__}, BLAS {blas.get('name')} {blas.get('version')}",
+        "cpus": os.cpu_count(),
+        "load_average": [round(v, 1) for v in os.getloadavg()],
+        "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE", "unset"),
+    }
+
+
+# --------------------------------------------------------------------------- the figures
+def bench_conv2d_vs_torch(rounds=300):
+    """Worst over LAYERS of best(helpers.conv2d) / best(torch conv2d), float32, same thread count."""
     import torch
     import torch.nn.functional as F
 
     import helpers
 
-    torch.set_num_threads(2)
-    layers = [((64, 3, 32, 32), (16, 3, 3, 3)), ((32, 16, 16, 16), (32, 16, 3, 3)), ((8, 1, 28, 28), (8, 1, 5, 5))]
+    torch.set_num_threads(THREADS)
     rng = np.random.default_rng(0)
-    ratios = {}
-    for xs, ws in layers:
-        x = rng.standard_normal(xs).astype(np.float32)
-        w = rng.standard_normal(ws).astype(np.float32)
-        xt, wt = torch.from_numpy(x), torch.from_numpy(w)
-        ours = best_of(lambda: helpers.conv2d(x, w, padding=1), repeat=15)
-        theirs = best_of(lambda: F.conv2d(xt, wt, padding=1), repeat=15)
-        ratios[f"{xs}x{ws}"] = ours / theirs
-    return max(ratios.values()), ratios
+    ratios, details = {}, {}
+    with blas_threads(THREADS) as blas:
+        for xs, ws in LAYERS:
+            x = rng.standard_normal(xs).astype(np.float32)
+            w = rng.standard_normal(ws).astype(np.float32)
+            b = rng.standard_normal(ws[0]).astype(np.float32)
+            p = ws[-1] // 2
+            xt, wt, bt = torch.from_numpy(x), torch.from_numpy(w), torch.from_numpy(b)
+            t = interleaved({"ours": partial(helpers.conv2d, x, w, b, padding=p),
+                             "torch": partial(F.conv2d, xt, wt, bt, padding=p)}, rounds)
+            name = f"{xs}x{ws} padding {p}"
+            ratios[name] = min(t["ours"]) / min(t["torch"])
+            details[name] = (f"{ratios[name]:.2f} (ours {min(t['ours']) * 1e3:.3f} ms, torch "
+                             f"{min(t['torch']) * 1e3:.3f} ms; ratio of medians "
+                             f"{statistics.median(t['ours']) / statistics.median(t['torch']):.2f})")
+    details["threads"] = f"torch {torch.get_num_threads()}; {blas}"
+    return max(ratios.values()), details
 
 
-def bench_naive_vs_fast():
+def bench_naive_vs_fast(rounds=15):
+    """conv2d_naive / conv2d on a small float64 batch (the loops of notebook 02 against im2col)."""
     import helpers
 
     rng = np.random.default_rng(0)
     x = rng.standard_normal((2, 3, 16, 16))
     w = rng.standard_normal((8, 3, 3, 3))
-    naive = best_of(lambda: helpers.conv2d_naive(x, w, padding=1), repeat=3)
-    fast = best_of(lambda: helpers.conv2d(x, w, padding=1), repeat=15, number=5)
-    return naive / fast, {"naive_ms": naive * 1e3, "fast_ms": fast * 1e3}
+    fast = partial(helpers.conv2d, x, w, padding=1)
+
+    def fast_10_times():                          # one fast call is too short to time alone
+        for _ in range(10):
+            fast()
+
+    t = interleaved({"naive": partial(helpers.conv2d_naive, x, w, padding=1), "fast x10": fast_10_times}, rounds)
+    naive, fast = min(t["naive"]), min(t["fast x10"]) / 10
+    return naive / fast, {"naive_ms": round(naive * 1e3, 3), "fast_ms": round(fast * 1e3, 4)}
 
 
-def _explorers():
-    """Every Explorer subclass in helpers.explorers_* that can be built with its defaults."""
+def explorers():
+    """Every Explorer subclass defined in a helpers/explorers_*.py module, as (name, class)."""
     import helpers
     from helpers.explorer import Explorer
 
     found = []
     for mod in pkgutil.iter_modules(helpers.__path__):
-        if not mod.name.startswith("explorers_"):
-            continue
-        module = importlib.import_module(f"helpers.{mod.name}")
-        for name, cls in inspect.getmembers(module, inspect.isclass):
-            if issubclass(cls, Explorer) and cls is not Explorer and cls.__module__ == module.__name__:
-                found.append((f"{mod.name}.{name}", cls))
+        if mod.name.startswith("explorers_"):
+            module = importlib.import_module(f"helpers.{mod.name}")
+            for name, cls in inspect.getmembers(module, inspect.isclass):
+                if issubclass(cls, Explorer) and cls is not Explorer and cls.__module__ == module.__name__:
+                    found.append((f"{mod.name}.{name}", cls))
     return found
 
 
-def bench_widget_redraw():
-    per = {}
-    for name, cls in _explorers():
+def bench_widget_redraw(repeats=3, max_states=None):
+    """Worst explorer's median time of one control change with the figure update, ex.update(**state).
+
+    Each explorer is built with its defaults (one that cannot be is reported, not measured). The details
+    also give the median CPU time of the same updates: what a redraw costs on an idle machine.
+    """
+    per, measured = {}, []
+    for name, cls in explorers():
         try:
             ex = cls()
-        except TypeError as err:
-            per[name] = f"skipped: needs arguments ({err})"
+        except Exception as err:                  # any explorer that cannot be built is reported
+            per[name] = f"not measured: cannot be built with its defaults ({type(err).__name__}: {err})"
             continue
-        states = ex.benchmark_states() or [ex.default_state()]
-        ex.update(**states[0])                       # warm up: first draw lays out text, fonts
-        times = []
-        for _ in range(3):
+        states = (ex.benchmark_states() or [ex.default_state()])[:max_states]
+        ex.update(**states[0])                    # warm up: the first draw lays out text, loads fonts
+        wall, cpu = [], []
+        for _ in range(repeats):
             for state in states:
-                t = time.perf_counter()
+                t, c = time.perf_counter(), time.process_time()
                 ex.update(**state)
-                times.append(time.perf_counter() - t)
-        per[name] = statistics.median(times) * 1e3
-    measured = [v for v in per.values() if isinstance(v, float)]
-    return (max(measured) if measured else float("nan")), per
+                wall.append(time.perf_counter() - t)
+                cpu.append(time.process_time() - c)
+        median = statistics.median(wall) * 1e3
+        measured.append(median)
+        per[name] = f"{median:.1f} ms (CPU {statistics.median(cpu) * 1e3:.1f} ms, {len(states)} states)"
+    return (max(measured) if measured else math.nan), per
 
 
 def bench_training():
+    """Notebook 06's training run: wall seconds, test accuracy, and what the details need to explain them."""
+    import torch
+
     from helpers.train import train_digits_cnn
 
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     _, _, acc = train_digits_cnn(seed=0, progress=False)
-    return time.perf_counter() - t, float(acc)
+    wall, cpu = time.perf_counter() - t, time.process_time() - c
+    return wall, float(acc), f"CPU {cpu:.1f} s over {torch.get_num_threads()} torch thread(s)"
 
 
-def bench_series():
-    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:doctest", "--nbval", "--nbval-current-env",
-           "--nbval-sanitize-with", "tests/nbval_sanitize.cfg", "notebooks"]
+def bench_series(notebooks="notebooks"):
+    """Wall time of strict nbval over the notebooks, as `make nbval` runs it; details name the slowest."""
+    cmd = [sys.executable, "-m", "pytest", "-q", "-o", "addopts=-p no:cacheprovider", "--nbval",
+           "--nbval-current-env", "--nbval-sanitize-with", "tests/nbval_sanitize.cfg",
+           "--durations=0", "--durations-min=0", notebooks]
+    env = dict(os.environ, PYTHONHASHSEED="0",
+               PATH=str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""))
     t = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=env)
     seconds = time.perf_counter() - t
-    return seconds, proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else proc.stderr[-200:]
+    per_notebook = defaultdict(float)
+    for secs, nb in re.findall(r"^([\d.]+)s \w+\s+(\S+\.ipynb)::", proc.stdout, flags=re.M):
+        per_notebook[Path(nb).stem] += float(secs)
+    lines = proc.stdout.strip().splitlines()
+    slowest = sorted(per_notebook.items(), key=lambda kv: -kv[1])[:4]
+    return seconds, {"result": lines[-1] if lines else proc.stderr[-300:],
+                     "slowest notebooks (s)": {k: round(v, 1) for k, v in slowest}}
 
 
-def bench_import():
+def bench_import(runs=5):
+    """`import helpers` in a fresh process: the best of a few runs."""
     code = "import time; t = time.perf_counter(); import helpers; print(time.perf_counter() - t)"
-    runs = [float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
-            for _ in range(5)]
-    return min(runs)
+    times = [float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                                  cwd=ROOT).stdout) for _ in range(runs)]
+    return min(times), f"median {statistics.median(times):.3f} s of {runs}"
 
 
+# --------------------------------------------------------------------------- report
 def verdict(key, value):
     bar, goal, op = TARGETS[key]
-    ok = (lambda a, b: a <= b) if op == "<=" else (lambda a, b: a >= b)
-    if value != value:                               # NaN: not measured
+    if value != value:                            # NaN: not measured in this mode
         return "not measured"
+    ok = (lambda a, b: a <= b) if op == "<=" else (lambda a, b: a >= b)
     return "goal met" if ok(value, goal) else ("bar met" if ok(value, bar) else "MISSES BAR")
 
 
-def main(argv=None):
-    argv = sys.argv[1:] if argv is None else argv
-    quick = "--quick" in argv                        # skip the whole-series nbval run
-    results, details = {}, {}
-    results["import_seconds"] = bench_import()
-    results["conv2d_vs_torch"], details["conv2d_vs_torch"] = bench_conv2d_vs_torch()
-    results["naive_vs_fast_speedup"], details["naive_vs_fast_speedup"] = bench_naive_vs_fast()
-    results["widget_redraw_ms"], details["widget_redraw_ms"] = bench_widget_redraw()
-    try:
-        results["train_seconds"], results["train_test_accuracy"] = bench_training()
-    except ImportError as err:
-        results["train_seconds"] = results["train_test_accuracy"] = float("nan")
-        details["train"] = f"not measured: {err}"
-    if quick:
-        results["series_seconds"] = float("nan")
-    else:
-        results["series_seconds"], details["series_seconds"] = bench_series()
-
+def table(results):
     rows = [("figure", "value", "bar", "goal", "verdict")]
     for key, (bar, goal, op) in TARGETS.items():
         v = results[key]
         rows.append((key, f"{v:.3g}", f"{op} {bar:g}", f"{op} {goal:g}", verdict(key, v)))
     widths = [max(len(r[i]) for r in rows) for i in range(5)]
-    print("\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows))
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows)
+
+
+def run(mode="full"):
+    """Measure every figure; mode "full", "quick" (no series run) or "smoke" (tiny, for the tests)."""
+    smoke = mode == "smoke"
+    results, details = dict.fromkeys(TARGETS, math.nan), {"environment": environment()}
+    results["import_seconds"], details["import_seconds"] = bench_import(runs=1 if smoke else 5)
+    results["conv2d_vs_torch"], details["conv2d_vs_torch"] = bench_conv2d_vs_torch(rounds=2 if smoke else 300)
+    results["naive_vs_fast_speedup"], details["naive_vs_fast_speedup"] = bench_naive_vs_fast(1 if smoke else 15)
+    results["widget_redraw_ms"], details["widget_redraw_ms"] = (bench_widget_redraw(repeats=1, max_states=2)
+                                                                if smoke else bench_widget_redraw())
+    if smoke:
+        details["train_seconds"] = details["series_seconds"] = "not measured in --smoke mode"
+    else:
+        try:
+            results["train_seconds"], results["train_test_accuracy"], details["train_seconds"] = bench_training()
+        except ImportError as err:
+            details["train_seconds"] = f"not measured: {err}"
+        if mode == "quick":
+            details["series_seconds"] = "not measured in --quick mode"
+        else:
+            results["series_seconds"], details["series_seconds"] = bench_series()
+    return results, details
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    mode = "smoke" if "--smoke" in argv else "quick" if "--quick" in argv else "full"
+    out = Path(argv[argv.index("--out") + 1]) if "--out" in argv else ROOT / "build" / "bench.json"
+    results, details = run(mode)
+    print(table(results))
     print("\ndetails:")
-    for k, v in details.items():
-        print(f"  {k}: {v}")
-    out = ROOT / "build" / "bench.json"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps({"results": results, "details": {k: str(v) for k, v in details.items()},
-                               "targets": {k: {"bar": b, "goal": g, "direction": o} for k, (b, g, o) in
-                                           TARGETS.items()}}, indent=2))
-    print(f"\nwritten {out.relative_to(ROOT)}")
+    for key, value in details.items():
+        if isinstance(value, dict):
+            print(f"  {key}:")
+            for k, v in value.items():
+                print(f"    {k}: {v}")
+        else:
+            print(f"  {key}: {value}")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({
+        "mode": mode, "results": {k: (None if v != v else v) for k, v in results.items()}, "details": details,
+        "targets": {k: {"bar": b, "goal": g, "direction": o} for k, (b, g, o) in TARGETS.items()},
+    }, indent=2, default=str))
+    print(f"\nwritten {out}")
     return 0
 
 
