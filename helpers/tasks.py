@@ -58,6 +58,16 @@ def _whole_signed(value, name: str) -> int:
     return int(value)
 
 
+def _module(model, name: str = "model"):
+    """Check that ``model`` is a torch module (torch is imported only when this runs)."""
+    from torch import nn
+
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"{name} must be a torch nn.Module (a network such as window_classifier()), "
+                        f"got {type(model).__name__}.")
+    return model
+
+
 def _seed(seed) -> int:
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
         raise TypeError(f"seed must be a whole number ≥ 0 (it picks the random draw), got {seed!r}.")
@@ -351,6 +361,7 @@ def sliding_window_scores(model, scene, window: int, stride: int = 1):
     """
     import torch
 
+    _module(model)
     img = np.asarray(scene, dtype=np.float32)
     if img.ndim == 3:
         if img.shape[0] != 1:
@@ -391,6 +402,7 @@ def fcn_scores(fcn, scene):
     """
     import torch
 
+    _module(fcn, "fcn")
     img = np.asarray(scene, dtype=np.float32)
     if img.ndim == 2:
         img = img[None]
@@ -458,7 +470,10 @@ def window_boxes(shape, window: int, stride: int) -> np.ndarray:
     >>> window_boxes((2, 2), window=14, stride=4).tolist()
     [[0, 0, 14, 14], [0, 4, 14, 18], [4, 0, 18, 14], [4, 4, 18, 18]]
     """
-    rows, cols = (int(v) for v in shape)
+    if not isinstance(shape, (tuple, list)) or len(shape) != 2:
+        raise TypeError(f"shape must be the score map's (rows, cols), got {shape!r}.")
+    rows = _whole(shape[0], "shape[0] (rows)", minimum=0)
+    cols = _whole(shape[1], "shape[1] (cols)", minimum=0)
     window = _whole(window, "window", minimum=1)
     stride = _whole(stride, "stride", minimum=1)
     i, j = np.meshgrid(np.arange(rows), np.arange(cols), indexing="ij")
@@ -663,6 +678,7 @@ def denoise(model, noisy) -> np.ndarray:
     """
     import torch
 
+    _module(model)
     x = _images(noisy, "noisy")
     was_training = model.training
     model.eval()
@@ -684,6 +700,7 @@ def generate_from_noise(model, n: int = 8, steps: int = 10, seed: int = 0, *, si
     >>> generate_from_noise(denoiser(8), n=3, steps=5).shape
     (6, 3, 1, 8, 8)
     """
+    _module(model)
     n = _whole(n, "n", minimum=1)
     steps = _whole(steps, "steps", minimum=0)
     size = _whole(size, "size", minimum=1)

@@ -186,6 +186,21 @@ def test_fully_convolutional_bad_input():
         fully_convolutional(window_classifier(14), 18)
 
 
+def test_detection_bad_input():
+    with pytest.raises(TypeError, match="model"):
+        sliding_window_scores("classifier", np.zeros((1, 20, 20)), 14)
+    with pytest.raises(ValueError, match="does not fit"):
+        sliding_window_scores(window_classifier(14), np.zeros((1, 10, 10)), 14)
+    with pytest.raises(ValueError, match="scene"):
+        sliding_window_scores(window_classifier(14), np.zeros((3, 20, 20)), 14)
+    with pytest.raises(TypeError, match="fcn"):
+        fcn_scores(None, np.zeros((1, 20, 20)))
+    with pytest.raises(TypeError, match="stride"):
+        detect(np.zeros((3, 3)), window=14, stride=1.5)
+    with pytest.raises(TypeError, match="shape"):
+        window_boxes(9, window=14, stride=4)
+
+
 def test_window_boxes_are_the_cropped_windows():
     boxes = window_boxes((3, 5), window=14, stride=4)
     assert boxes.shape == (15, 4)
@@ -329,6 +344,8 @@ def test_denoiser_shape_and_bad_input():
     assert tuple(denoiser(8)(torch.zeros(2, 1, 8, 8)).shape) == (2, 1, 8, 8)
     with pytest.raises(ValueError, match="N, C, H, W"):
         denoise(denoiser(8), np.zeros((1, 8, 8)))
+    with pytest.raises(TypeError, match="model"):
+        generate_from_noise(lambda x: x, n=2, steps=1)
 
 
 # --------------------------------------------------------------------------- transfer learning
