@@ -62,6 +62,23 @@ def has_widgets(path: Path) -> bool:
     return False
 
 
+def expected_seconds(path: Path) -> float:
+    """How long the notebook's cells took when it was last executed (nbclient records it in the cells'
+    metadata); infinity when unknown. The slow tests start the longest notebooks first."""
+    from datetime import datetime
+
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    total, seen = 0.0, False
+    for cell in nb["cells"]:
+        times = cell.get("metadata", {}).get("execution", {})
+        start, end = times.get("iopub.execute_input"), times.get("shell.execute_reply")
+        if start and end:
+            seen = True
+            total += (datetime.fromisoformat(end.replace("Z", "+00:00"))
+                      - datetime.fromisoformat(start.replace("Z", "+00:00"))).total_seconds()
+    return total if seen else float("inf")
+
+
 def _skip_or_fail(message: str):
     if os.environ.get("CI"):
         pytest.fail(f"CI must run this test, but {message}", pytrace=False)

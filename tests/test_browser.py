@@ -15,7 +15,7 @@ import warnings
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURE_NOTEBOOK, classroom_notebooks, has_widgets
+from conftest import FIXTURE_NOTEBOOK, classroom_notebooks, expected_seconds, has_widgets
 
 pytestmark = pytest.mark.browser
 
@@ -237,7 +237,8 @@ def _move_control(page, explorer):
 def lab_runs(lab_server, browser, screenshots):
     """Run All in every widget notebook (and the broken one), two notebooks at a time, pages kept open."""
     _write_broken_notebook(lab_server.root)
-    pending = [p.name for p in WIDGET_NOTEBOOKS] + [BROKEN]
+    longest_first = sorted(WIDGET_NOTEBOOKS, key=expected_seconds, reverse=True)
+    pending = [p.name for p in longest_first] + [BROKEN]
     runs, active = {}, []
     try:
         while pending or active:

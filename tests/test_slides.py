@@ -125,7 +125,7 @@ def test_deck_follows_the_slide_metadata(built_slides, path):
         assert " ".join(re.findall(r"\w+", text)[:5]) in spoken, f"note {text[:40]!r} is not a speaker note"
     deck = (built_slides / f"{path.stem}.slides.html").read_text(encoding="utf-8")
     assert "importlib.util.find_spec" not in deck, "the setup cell (slide type `skip`) is on a slide"
-    assert "NBVAL_IGNORE_OUTPUT" not in deck
+    assert "# NBVAL_IGNORE_OUTPUT</span>" not in deck, "the nbval marker (test plumbing) is shown in code"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
