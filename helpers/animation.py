@@ -17,6 +17,7 @@ matplotlib is imported only by the drawing functions, so the geometry works with
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -544,10 +545,34 @@ def animation_html(anim, default_mode="loop") -> str:
     """The animation as self-contained HTML (JavaScript player, frames as PNG); show it with IPython's HTML.
 
     The HTML holds random element ids, so a notebook cell that shows it starts with ``# NBVAL_IGNORE_OUTPUT``.
+    It works offline: matplotlib's player links its button icons (Font Awesome) from a CDN; that link is
+    replaced by a few lines of CSS that draw the same buttons with plain Unicode symbols.
+
+    >>> import matplotlib.pyplot as plt
+    >>> html = animation_html(conv_animation(4, 3, dpi=30))
+    >>> "https://" in html, "fa-play" in html
+    (False, True)
+    >>> plt.close("all")
     """
     if not hasattr(anim, "to_jshtml"):
         raise TypeError("anim must be a matplotlib animation (from conv_animation), "
                         f"got {type(anim).__name__}.")
     if default_mode not in ("loop", "once", "reflect"):
         raise ValueError(f"default_mode must be 'loop', 'once' or 'reflect', got {default_mode!r}.")
-    return anim.to_jshtml(default_mode=default_mode)
+    html = anim.to_jshtml(default_mode=default_mode)
+    return _CDN_ICON_LINK.sub(lambda _: _OFFLINE_ICONS, html)
+
+
+_CDN_ICON_LINK = re.compile(r'<link rel="stylesheet"\s+href="https://[^"]*font-awesome[^"]*">')
+_OFFLINE_ICONS = """<style>
+.animation .fa { font-style: normal; font-family: sans-serif; }
+.animation .fa-play:before { content: "\\25B6"; }
+.animation .fa-pause:before { content: "\\23F8"; }
+.animation .fa-step-forward:before { content: "\\23ED"; }
+.animation .fa-step-backward:before { content: "\\23EE"; }
+.animation .fa-fast-forward:before { content: "\\23E9"; }
+.animation .fa-fast-backward:before { content: "\\23EA"; }
+.animation .fa-plus:before { content: "+"; }
+.animation .fa-minus:before { content: "\\2212"; }
+.animation .fa-flip-horizontal { display: inline-block; transform: scaleX(-1); }
+</style>"""
