@@ -5,6 +5,9 @@ PY := $(VENV)/bin/python
 # the python3 kernel that nbval/nbconvert start must be this environment's python
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export PYTHONHASHSEED := 0
+# torch's OpenMP threads sleep instead of spinning while they wait: on 2 shared cores spinning threads
+# slowed training notebooks from seconds to minutes
+export OMP_WAIT_POLICY := PASSIVE
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 NB ?= $(NOTEBOOKS)
 
