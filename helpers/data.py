@@ -334,9 +334,9 @@ def load_mnist(root, train: bool = True, *, limit: int | None = None):
     from torchvision.datasets import MNIST
 
     ds = MNIST(str(root), train=bool(train), download=False)
-    X = (ds.data.numpy().astype(np.float32) / np.float32(255.0))[:, None, :, :]
-    y = ds.targets.numpy().astype(np.int64)
-    return _limit(X, y, limit)
+    images, labels = _limit(ds.data.numpy(), ds.targets.numpy(), limit)       # uint8 until the end
+    X = (images.astype(np.float32) / np.float32(255.0))[:, None, :, :]
+    return X, labels.astype(np.int64)
 
 
 def load_cifar10(root, train: bool = True, *, limit: int | None = None, verify: bool = True):
@@ -387,9 +387,9 @@ def load_cifar10(root, train: bool = True, *, limit: int | None = None, verify: 
             f"The CIFAR-10 files in {folder} do not match the official release ({err}). Download and unpack "
             "cifar-10-python.tar.gz again, or pass verify=False for a copy you made yourself."
         ) from None
-    X = (np.asarray(ds.data).astype(np.float32) / np.float32(255.0)).transpose(0, 3, 1, 2)
-    y = np.asarray(ds.targets, dtype=np.int64)
-    return _limit(np.ascontiguousarray(X), y, limit)
+    images, labels = _limit(np.asarray(ds.data), np.asarray(ds.targets, dtype=np.int64), limit)
+    X = (images.astype(np.float32) / np.float32(255.0)).transpose(0, 3, 1, 2)     # (N, H, W, C) → (N, C, H, W)
+    return np.ascontiguousarray(X), labels
 
 
 CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")

@@ -10,13 +10,20 @@ Progress: ``fit(..., progress=True)`` prints one short line per epoch. Those lin
 epoch's duration, which changes from run to run, so a notebook cell that trains with progress
 starts with ``# NBVAL_IGNORE_OUTPUT`` (or passes ``progress=False`` and prints ``history`` afterwards,
 which shows only rounded losses and accuracies).
+
+Threads: ``fit``, ``evaluate`` and ``predict`` run torch on ``threads=1`` CPU thread by default and put
+torch's own setting back afterwards. The series' models are tiny, so a second thread gains little, and
+with other work on a 2-core machine it costs a lot: notebook 06's training took 3–5 s on one thread and
+7–31 s on two, on the same busy machine. One thread also makes the numbers independent of the machine's
+core count (reductions split over threads round differently). Pass ``threads=2`` (or ``None``: leave
+torch's setting alone) for bigger models.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import numbers
-import os
 import time
 from dataclasses import dataclass, field
 
@@ -39,12 +46,24 @@ def get_device():
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
-def _limit_threads():
+@contextlib.contextmanager
+def _threads(threads):
+    """Run the block with torch on ``threads`` CPU threads (None: unchanged), then restore the old setting."""
     import torch
 
-    wanted = max(1, min(2, os.cpu_count() or 1))
-    if torch.get_num_threads() != wanted:
-        torch.set_num_threads(wanted)
+    if threads is None:
+        yield
+        return
+    if isinstance(threads, bool) or not isinstance(threads, numbers.Integral) or threads < 1:
+        raise ValueError(f"threads must be a whole number ≥ 1 (CPU threads for torch) or None, got {threads!r}.")
+    before = torch.get_num_threads()
+    if before != threads:
+        torch.set_num_threads(int(threads))
+    try:
+        yield
+    finally:
+        if torch.get_num_threads() != before:
+            torch.set_num_threads(before)
 
 
 def _model_device(model):
@@ -186,7 +205,7 @@ def _batched_outputs(model, X, batch_size: int):
     return torch.cat(outs) if outs else torch.empty(0)
 
 
-def predict(model, X, batch_size: int = 512, *, logits: bool = False) -> np.ndarray:
+def predict(model, X, batch_size: int = 512, *, logits: bool = False, threads: int | None = 1) -> np.ndarray:
     """The model's predicted class for every example: argmax over the class axis (axis 1).
 
     Shapes: X ``(N, …)`` → int64 ``(N,)`` (or ``(N, H, W)`` for per-pixel scores). With
@@ -200,9 +219,9 @@ def predict(model, X, batch_size: int = 512, *, logits: bool = False) -> np.ndar
     >>> predict(model, np.array([[3.0, 1.0], [0.0, 2.0]]))
     array([0, 1])
     """
-    _limit_threads()
     batch_size = _whole(batch_size, "batch_size")
-    out = _batched_outputs(model, _as_tensor(X, "X"), batch_size)
+    with _threads(threads):
+        out = _batched_outputs(model, _as_tensor(X, "X"), batch_size)
     if logits:
         return out.float().numpy()
     if out.ndim < 2:
@@ -211,7 +230,7 @@ def predict(model, X, batch_size: int = 512, *, logits: bool = False) -> np.ndar
     return out.argmax(dim=1).numpy().astype(np.int64)
 
 
-def evaluate(model, X, y, batch_size: int = 512) -> float:
+def evaluate(model, X, y, batch_size: int = 512, *, threads: int | None = 1) -> float:
     """Accuracy of the model on ``(X, y)``: the fraction of examples (or pixels) whose argmax class is right.
 
     >>> import torch
@@ -224,7 +243,7 @@ def evaluate(model, X, y, batch_size: int = 512) -> float:
     Xt = _as_tensor(X, "X")
     yt = _as_tensor(y, "y", labels=True)
     _check_pair(Xt, yt, "X", "y")
-    pred = predict(model, Xt, batch_size=batch_size)
+    pred = predict(model, Xt, batch_size=batch_size, threads=threads)
     if pred.shape != tuple(yt.shape):
         raise ValueError(f"predictions have shape {pred.shape} but y has shape {tuple(yt.shape)}: "
                          "y must hold one class index per example (or per pixel).")
@@ -248,7 +267,7 @@ def _make_optimizer(optimizer, params, lr):
 
 def fit(model, X_train, y_train, X_test=None, y_test=None, *, epochs: int = 10, batch_size: int = 64,
         lr: float = 1e-3, optimizer="adam", seed: int = 0, device=None, progress: bool = True,
-        loss_fn=None) -> History:
+        loss_fn=None, threads: int | None = 1) -> History:
     """Train ``model`` with mini-batch gradient descent and return its :class:`History`.
 
     Every epoch: shuffle the training set (with a generator seeded by ``seed``), then for each batch of
@@ -257,16 +276,22 @@ def fit(model, X_train, y_train, X_test=None, y_test=None, *, epochs: int = 10, 
     function ``params → optimizer``) with learning rate ``lr``. After the epoch, record the mean
     training loss, the training accuracy measured on the fly, and the test accuracy when ``(X_test,
     y_test)`` is given. ``progress=True`` prints one line per epoch (with its duration, so the text
-    changes between runs).
+    changes between runs). ``threads``: CPU threads for torch during the call (see the module's notes).
 
     Inputs are NumPy arrays or tensors: ``X`` ``(N, C, H, W)`` (or any ``(N, …)`` the model accepts),
     ``y`` int ``(N,)`` class indices (or floats with a regression ``loss_fn``). The model is moved to
     ``device`` (default: the GPU if there is one) and left there, in eval mode. The model's initial
     weights are the caller's: seed them with ``torch.manual_seed`` before building it.
     """
+    with _threads(threads):
+        return _fit(model, X_train, y_train, X_test, y_test, epochs, batch_size, lr, optimizer, seed, device,
+                    progress, loss_fn)
+
+
+def _fit(model, X_train, y_train, X_test, y_test, epochs, batch_size, lr, optimizer, seed, device, progress,
+         loss_fn) -> History:
     import torch
 
-    _limit_threads()
     epochs = _whole(epochs, "epochs")
     batch_size = _whole(batch_size, "batch_size")
     if isinstance(lr, bool) or not isinstance(lr, numbers.Real) or not lr > 0:
@@ -320,7 +345,7 @@ def fit(model, X_train, y_train, X_test=None, y_test=None, *, epochs: int = 10, 
         history.train_loss.append(total_loss / n)
         history.train_acc.append(correct / counted if counted else float("nan"))
         if X_test is not None and classify:
-            history.test_acc.append(evaluate(model, Xte, yte))
+            history.test_acc.append(evaluate(model, Xte, yte, threads=None))
         else:
             history.test_acc.append(float("nan"))
         history.seconds.append(time.perf_counter() - start)
@@ -358,7 +383,7 @@ def digits_cnn(seed: int = 0, relu: bool = True):
     )
 
 
-def train_digits_cnn(seed: int = 0, progress: bool = False, *, relu: bool = True):
+def train_digits_cnn(seed: int = 0, progress: bool = False, *, relu: bool = True, threads: int | None = 1):
     """Notebook 06's training run: :func:`digits_cnn` on the bundled digits, 75/25 split, Adam.
 
     Uses ``helpers.data.train_test_split(X, y, 0.25, seed=0)`` (the split does not depend on ``seed``),
@@ -372,8 +397,8 @@ def train_digits_cnn(seed: int = 0, progress: bool = False, *, relu: bool = True
     X_train, y_train, X_test, y_test = train_test_split(X, y, test_fraction=0.25, seed=0)
     model = digits_cnn(seed=seed, relu=relu)
     history = fit(model, X_train, y_train, X_test, y_test, epochs=DIGITS_EPOCHS, batch_size=DIGITS_BATCH_SIZE,
-                  lr=DIGITS_LR, seed=seed, device="cpu", progress=progress)
-    return model, history, evaluate(model, X_test, y_test)
+                  lr=DIGITS_LR, seed=seed, device="cpu", progress=progress, threads=threads)
+    return model, history, evaluate(model, X_test, y_test, threads=threads)
 
 
 __all__ = ["History", "digits_cnn", "evaluate", "fit", "get_device", "predict", "train_digits_cnn"]

@@ -185,6 +185,30 @@ def test_fit_rejects_bad_data():
         fit(nn.Linear(2, 2), None, y, progress=False)
 
 
+def test_threads_are_set_for_the_call_and_restored():
+    X, y = _blobs(32)
+    before = torch.get_num_threads()
+    seen = []
+
+    class Spy(nn.Linear):
+        def forward(self, x):
+            seen.append(torch.get_num_threads())
+            return super().forward(x)
+
+    try:
+        torch.set_num_threads(2)
+        fit(Spy(2, 2), X, y, epochs=1, batch_size=16, progress=False, device="cpu")
+        assert set(seen) == {1} and torch.get_num_threads() == 2
+        seen.clear()
+        evaluate(Spy(2, 2), X, y, threads=None)
+        assert set(seen) == {2}
+        with pytest.raises(ValueError, match="threads"):
+            predict(Spy(2, 2), X, threads=0)
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
+
+
 def test_a_diverging_loss_is_explained():
     X, y = _blobs(16)
     nan_loss = lambda out, target: out.sum() * float("nan")
