@@ -27,6 +27,7 @@ from .checks import (
     check_true,
 )
 from .conv import conv1d, conv2d, conv2d_naive, conv_transpose2d
+from .data import SHAPE_KINDS, load_cifar10, load_digits, load_mnist, make_shapes, train_test_split
 from .images import load_photo
 from .matrix import conv1d_matrix, conv2d_matrix
 from .params import conv_params, count_params, linear_params, mlp_params, params_by_layer_type
@@ -40,12 +41,15 @@ from .sizes import (
     pool_output_formula,
     pool_output_size,
 )
+from .train import History, digits_cnn, evaluate, fit, get_device, predict, train_digits_cnn
 
 __all__ = [
     "Row", "ShapeMismatchError", "Verdict",
     "avg_pool2d", "avg_pool2d_backward", "check_gradient", "conv2d_backward", "conv2d_backward_naive",
     "max_pool2d_backward", "numeric_gradient", "relative_error", "relu_backward",
     "load_photo", "conv1d_matrix", "conv2d_matrix",
+    "SHAPE_KINDS", "load_cifar10", "load_digits", "load_mnist", "make_shapes", "train_test_split",
+    "History", "digits_cnn", "evaluate", "fit", "get_device", "predict", "train_digits_cnn",
     "conv_params", "count_params", "linear_params", "mlp_params", "params_by_layer_type",
     "Field", "format_fields", "receptive_fields", "stacked_kernel_size",
     "check_array", "check_conv1d", "check_conv2d", "check_conv_params", "check_number",
