@@ -138,8 +138,8 @@ class Explorer:
         for name, ctrl in ctrls.items():
             if name in self.state:
                 ctrl.value = self.state[name]
-        self.update()
-        image = widgets.Image(value=self.encode_png(compress_level=9), format="png",
+        # every frame the widget shows is encoded alike, so the image changes only when the pixels do
+        image = widgets.Image(value=self.update(), format="png",
                               layout=widgets.Layout(width=f"{int(self.figsize[0] * self.dpi)}px",
                                                     height=f"{int(self.figsize[1] * self.dpi)}px"))
         image.add_class("explorer-image")
