@@ -8,6 +8,7 @@ are compared are timed in turns (A, B, A, B, …) so that load hits both alike. 
     python benchmarks/bench.py --quick    # everything but the series run
     python benchmarks/bench.py --smoke    # every code path once, tiny and fast, for tests/test_bench.py
     python benchmarks/bench.py --out PATH # write the JSON there instead of build/bench.json
+    python benchmarks/bench.py --conv-one-thread ROUNDS   # (internal) the 1-thread conv ratios as JSON
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ LAYERS = [((64, 3, 32, 32), (16, 3, 3, 3)), ((32, 16, 16, 16), (32, 16, 3, 3)), 
 
 
 # --------------------------------------------------------------------------- timing
-def interleaved(fns, rounds):
+def interleaved(fns, rounds, clock=time.perf_counter):
     """Time every function once per round, in turns (the order reversed every other round).
 
     Returns {name: list of seconds}. Each function runs once first, untimed (caches, lazy imports).
@@ -60,9 +61,9 @@ def interleaved(fns, rounds):
     names = list(fns)
     for r in range(rounds):
         for name in (names if r % 2 == 0 else names[::-1]):
-            t = time.perf_counter()
+            t = clock()
             fns[name]()
-            times[name].append(time.perf_counter() - t)
+            times[name].append(clock() - t)
     return times
 
 
@@ -72,9 +73,10 @@ def blas_threads(n):
     try:
         from threadpoolctl import threadpool_info, threadpool_limits
     except ImportError:
-        env = {k: os.environ[k] for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS") if k in os.environ}
-        yield (f"threadpoolctl not installed: BLAS left at its default, one thread per core "
-               f"({os.cpu_count()} here){f', env {env}' if env else ''}")
+        env = ", ".join(f"{k}={os.environ[k]}" for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")
+                        if k in os.environ)
+        yield ("threadpoolctl not installed, BLAS threads not set here: "
+               + (f"{env} from the environment" if env else f"OpenBLAS's default, one per core ({os.cpu_count()})"))
         return
     with threadpool_limits(limits=n, user_api="blas"):
         found = [f"{i['internal_api']} {i.get('version')} {i.get('architecture')}: {i['num_threads']} threads"
@@ -94,17 +96,17 @@ def environment():
 
 
 # --------------------------------------------------------------------------- the figures
-def bench_conv2d_vs_torch(rounds=300):
-    """Worst over LAYERS of best(helpers.conv2d) / best(torch conv2d), float32, same thread count."""
+def bench_conv2d_vs_torch(rounds=300, threads=THREADS, clock=time.perf_counter):
+    """Worst over LAYERS of best(helpers.conv2d) / best(torch conv2d), float32, with bias, same threads."""
     import torch
     import torch.nn.functional as F
 
     import helpers
 
-    torch.set_num_threads(THREADS)
+    torch.set_num_threads(threads)
     rng = np.random.default_rng(0)
     ratios, details = {}, {}
-    with blas_threads(THREADS) as blas:
+    with blas_threads(threads) as blas:
         for xs, ws in LAYERS:
             x = rng.standard_normal(xs).astype(np.float32)
             w = rng.standard_normal(ws).astype(np.float32)
@@ -112,7 +114,7 @@ def bench_conv2d_vs_torch(rounds=300):
             p = ws[-1] // 2
             xt, wt, bt = torch.from_numpy(x), torch.from_numpy(w), torch.from_numpy(b)
             t = interleaved({"ours": partial(helpers.conv2d, x, w, b, padding=p),
-                             "torch": partial(F.conv2d, xt, wt, bt, padding=p)}, rounds)
+                             "torch": partial(F.conv2d, xt, wt, bt, padding=p)}, rounds, clock)
             name = f"{xs}x{ws} padding {p}"
             ratios[name] = min(t["ours"]) / min(t["torch"])
             details[name] = (f"{ratios[name]:.2f} (ours {min(t['ours']) * 1e3:.3f} ms, torch "
@@ -120,6 +122,17 @@ def bench_conv2d_vs_torch(rounds=300):
                              f"{statistics.median(t['ours']) / statistics.median(t['torch']):.2f})")
     details["threads"] = f"torch {torch.get_num_threads()}; {blas}"
     return max(ratios.values()), details
+
+
+def bench_conv2d_one_thread(rounds=150):
+    """The same ratios with one thread each, timed in CPU time: what load on the machine cannot skew.
+
+    Runs in a fresh process with OPENBLAS_NUM_THREADS=1 (BLAS reads it only when numpy loads).
+    """
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    proc = subprocess.run([sys.executable, __file__, "--conv-one-thread", str(rounds)], cwd=ROOT, env=env,
+                          capture_output=True, text=True, check=True)
+    return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
 def bench_naive_vs_fast(rounds=15):
@@ -184,15 +197,13 @@ def bench_widget_redraw(repeats=3, max_states=None):
 
 
 def bench_training():
-    """Notebook 06's training run: wall seconds, test accuracy, and what the details need to explain them."""
-    import torch
-
+    """Notebook 06's training run: wall seconds, test accuracy, and the CPU time behind them."""
     from helpers.train import train_digits_cnn
 
     t, c = time.perf_counter(), time.process_time()
     _, _, acc = train_digits_cnn(seed=0, progress=False)
     wall, cpu = time.perf_counter() - t, time.process_time() - c
-    return wall, float(acc), f"CPU {cpu:.1f} s over {torch.get_num_threads()} torch thread(s)"
+    return wall, float(acc), f"{wall:.1f} s wall, {cpu:.1f} s CPU"
 
 
 def bench_series(notebooks="notebooks"):
@@ -245,10 +256,13 @@ def run(mode="full"):
     smoke = mode == "smoke"
     results, details = dict.fromkeys(TARGETS, math.nan), {"environment": environment()}
     results["import_seconds"], details["import_seconds"] = bench_import(runs=1 if smoke else 5)
-    results["conv2d_vs_torch"], details["conv2d_vs_torch"] = bench_conv2d_vs_torch(rounds=2 if smoke else 300)
-    results["naive_vs_fast_speedup"], details["naive_vs_fast_speedup"] = bench_naive_vs_fast(1 if smoke else 15)
+    # the widgets first: torch's and BLAS's idle threads keep spinning for a while after a threaded call
     results["widget_redraw_ms"], details["widget_redraw_ms"] = (bench_widget_redraw(repeats=1, max_states=2)
                                                                 if smoke else bench_widget_redraw())
+    results["naive_vs_fast_speedup"], details["naive_vs_fast_speedup"] = bench_naive_vs_fast(1 if smoke else 15)
+    results["conv2d_vs_torch"], details["conv2d_vs_torch"] = bench_conv2d_vs_torch(rounds=2 if smoke else 300)
+    worst, per_layer = bench_conv2d_one_thread(rounds=2 if smoke else 150)
+    details["conv2d_vs_torch, 1 thread each, CPU time"] = {"worst": round(worst, 2), **per_layer}
     if smoke:
         details["train_seconds"] = details["series_seconds"] = "not measured in --smoke mode"
     else:
@@ -265,6 +279,10 @@ def run(mode="full"):
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
+    if "--conv-one-thread" in argv:               # the child process of bench_conv2d_one_thread
+        rounds = int(argv[argv.index("--conv-one-thread") + 1])
+        print(json.dumps(bench_conv2d_vs_torch(rounds, threads=1, clock=time.thread_time)))
+        return 0
     mode = "smoke" if "--smoke" in argv else "quick" if "--quick" in argv else "full"
     out = Path(argv[argv.index("--out") + 1]) if "--out" in argv else ROOT / "build" / "bench.json"
     results, details = run(mode)
