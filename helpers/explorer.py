@@ -168,3 +168,25 @@ class Explorer:
         self._widget = box
         self._image = image
         return box
+
+    def add_play(self, box, slider: str, follow: tuple, n_positions, interval: int = 800):
+        """Add a ▶ button that steps the ``slider`` control; its range follows the controls in ``follow``.
+
+        ``n_positions()`` gives the number of positions for the current state.
+        """
+        import ipywidgets as widgets
+
+        row = box.children[0]
+        ctrls = {c.description_name: c for c in row.children}
+        step = ctrls[slider]
+        play = widgets.Play(min=0, max=step.max, step=1, interval=interval, description="play")
+        widgets.jslink((play, "value"), (step, "value"))
+        widgets.jslink((step, "max"), (play, "max"))
+
+        def follow_range(change):
+            step.max = n_positions() - 1
+
+        for name in follow:
+            ctrls[name].observe(follow_range, names="value")
+        row.children = tuple(row.children) + (play,)
+        return box

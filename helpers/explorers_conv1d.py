@@ -298,23 +298,7 @@ class FilterSlider(Explorer):
 
     def widget(self):
         """The base widget plus a ▶ button; the position slider's range follows the signal and filter."""
-        import ipywidgets as widgets
-
-        box = super().widget()
-        row = box.children[0]
-        ctrls = {c.description_name: c for c in row.children}
-        slider = ctrls["position"]
-        play = widgets.Play(min=0, max=slider.max, step=1, interval=800, description="play")
-        widgets.jslink((play, "value"), (slider, "value"))
-        widgets.jslink((slider, "max"), (play, "max"))
-
-        def follow_range(change):
-            slider.max = self.n_positions() - 1
-
-        ctrls["signal"].observe(follow_range, names="value")
-        ctrls["filter"].observe(follow_range, names="value")
-        row.children = tuple(row.children) + (play,)
-        return box
+        return self.add_play(super().widget(), "position", ('signal', 'filter'), self.n_positions, interval=800)
 
 
 def steps_figure(x, w, *, dpi=72):

@@ -421,23 +421,7 @@ class KernelStepper(Explorer):
 
     def widget(self):
         """The base widget plus a ▶ button; the step slider's range follows the chosen image and kernel."""
-        import ipywidgets as widgets
-
-        box = super().widget()
-        row = box.children[0]
-        ctrls = {c.description_name: c for c in row.children}
-        slider = ctrls["step"]
-        play = widgets.Play(min=0, max=slider.max, step=1, interval=700, description="play")
-        widgets.jslink((play, "value"), (slider, "value"))
-        widgets.jslink((slider, "max"), (play, "max"))
-
-        def follow_range(change):
-            slider.max = self.n_steps() - 1
-
-        ctrls["image"].observe(follow_range, names="value")
-        ctrls["kernel"].observe(follow_range, names="value")
-        row.children = tuple(row.children) + (play,)
-        return box
+        return self.add_play(super().widget(), "step", ('image', 'kernel'), self.n_steps, interval=700)
 
 
 __all__ = ["IMAGE_LABELS", "KERNELS", "KERNEL_LABELS", "KernelStepper", "SEED_IMAGE", "kernel_step",

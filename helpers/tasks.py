@@ -30,17 +30,9 @@ import numbers
 
 import numpy as np
 
-from .data import SHAPE_KINDS, make_shapes
+from .data import SHAPE_KINDS, _seed, _whole, make_shapes
 
 # --------------------------------------------------------------------------- small argument checks
-
-
-def _whole(value, name: str, *, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be a whole number, got {value!r} ({type(value).__name__}).")
-    if value < minimum:
-        raise ValueError(f"{name} must be at least {minimum}, got {value}.")
-    return int(value)
 
 
 def _real(value, name: str, *, low: float, high: float | None = None, what: str = "") -> float:
@@ -66,12 +58,6 @@ def _module(model, name: str = "model"):
         raise TypeError(f"{name} must be a torch nn.Module (a network such as window_classifier()), "
                         f"got {type(model).__name__}.")
     return model
-
-
-def _seed(seed) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-        raise TypeError(f"seed must be a whole number ≥ 0 (it picks the random draw), got {seed!r}.")
-    return int(seed)
 
 
 def _images(X, name: str = "X") -> np.ndarray:
