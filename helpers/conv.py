@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._validate import as_array, pair, result_dtype
+from .sizes import conv_transpose_output_size
 
 _FORMS_2D = (
     "x (H, W) with w (KH, KW); x (C_in, H, W) or (N, C_in, H, W) with w (C_out, C_in, KH, KW)"
@@ -327,21 +328,8 @@ def conv_transpose2d(x, w, b=None, stride=1, padding=0, output_padding=0, dilati
     out_pad = pair(output_padding, "output_padding", minimum=0, ndim=2)
     n, c_in, h, wd = x.shape
     _, c_out, kh, kw = w.shape
-    sizes = []
-    for name, i, k, s, p, op, d in zip(("height", "width"), (h, wd), (kh, kw), stride, pads, out_pad, dilation):
-        if op >= max(s, d):
-            raise ValueError(
-                f"output_padding must be smaller than stride or dilation, got output_padding={op} with "
-                f"stride={s} and dilation={d} ({name}): it only picks among the {max(s, d)} sizes that a "
-                "strided convolution maps to the same output."
-            )
-        o = s * (i - 1) - 2 * p + d * (k - 1) + op + 1
-        if o < 1:
-            raise ValueError(
-                f"padding {p} crops away the whole output {name}: {s}·({i} − 1) − 2·{p} + {d}·({k} − 1) + "
-                f"{op} + 1 = {o}. Use less padding."
-            )
-        sizes.append(o)
+    sizes = [conv_transpose_output_size(i, k, s, p, op, d)     # checks output_padding and over-cropping
+             for i, k, s, p, op, d in zip((h, wd), (kh, kw), stride, pads, out_pad, dilation)]
     dtype = result_dtype(x, w, b)
     full_h = stride[0] * (h - 1) + dilation[0] * (kh - 1) + 1 + out_pad[0]
     full_w = stride[1] * (wd - 1) + dilation[1] * (kw - 1) + 1 + out_pad[1]
