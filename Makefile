@@ -76,8 +76,8 @@ slides: $(VENV)/.installed
 html: $(VENV)/.installed
 	$(PY) tools/classroom.py html $(ARGS) $(NB)
 
-bench: $(VENV)/.installed
-	$(PY) benchmarks/bench.py
+bench: $(VENV)/.installed   # torch timed with OpenMP's default wait policy (the series run inside sets PASSIVE)
+	env -u OMP_WAIT_POLICY $(PY) benchmarks/bench.py $(ARGS)
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check helpers tests notebooks benchmarks tools

@@ -50,20 +50,24 @@ LAYERS = [((64, 3, 32, 32), (16, 3, 3, 3)), ((32, 16, 16, 16), (32, 16, 3, 3)), 
 
 
 # --------------------------------------------------------------------------- timing
-def interleaved(fns, rounds, clock=time.perf_counter):
-    """Time every function once per round, in turns (the order reversed every other round).
+def interleaved(fns, rounds, clock=time.perf_counter, block=1):
+    """Time every function ``rounds`` times, in turns of ``block`` calls each (the order reversed every other turn).
 
     Returns {name: list of seconds}. Each function runs once first, untimed (caches, lazy imports).
+    With ``block`` > 1 a function also runs right after itself, not only after the other one: the thread
+    pools that torch and OpenBLAS leave spinning for a while after a call then slow down only the first
+    call of a turn, and the minimum is taken over calls that nothing of the other's got in the way of.
     """
     for fn in fns.values():
         fn()
     times = {name: [] for name in fns}
     names = list(fns)
-    for r in range(rounds):
-        for name in (names if r % 2 == 0 else names[::-1]):
-            t = clock()
-            fns[name]()
-            times[name].append(clock() - t)
+    for turn in range(-(-rounds // block)):
+        for name in (names if turn % 2 == 0 else names[::-1]):
+            for _ in range(min(block, rounds - turn * block)):
+                t = clock()
+                fns[name]()
+                times[name].append(clock() - t)
     return times
 
 
@@ -92,16 +96,24 @@ def environment():
         "cpus": os.cpu_count(),
         "load_average": [round(v, 1) for v in os.getloadavg()],
         "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE", "unset"),
+        # `make bench` unsets it: torch's conv2d is timed with OpenMP's default (threads spin briefly
+        # between calls); the Makefile's PASSIVE makes them sleep, and torch's 2-thread conv 2x slower
+        "OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY", "unset"),
     }
 
 
 # --------------------------------------------------------------------------- the figures
 def bench_conv2d_vs_torch(rounds=300, threads=THREADS, clock=time.perf_counter):
-    """Worst over LAYERS of best(helpers.conv2d) / best(torch conv2d), float32, with bias, same threads."""
+    """Worst over LAYERS of best(helpers.conv2d) / best(torch conv2d), float32, with bias, same threads.
+
+    helpers.conv2d shares a large convolution's chunks among HELPERS_NUM_THREADS threads (by default
+    one per core, at most 4); torch gets ``threads``. Timed in turns of 3 calls (see interleaved).
+    """
     import torch
     import torch.nn.functional as F
 
     import helpers
+    from helpers import _threads
 
     torch.set_num_threads(threads)
     rng = np.random.default_rng(0)
@@ -114,22 +126,25 @@ def bench_conv2d_vs_torch(rounds=300, threads=THREADS, clock=time.perf_counter):
             p = ws[-1] // 2
             xt, wt, bt = torch.from_numpy(x), torch.from_numpy(w), torch.from_numpy(b)
             t = interleaved({"ours": partial(helpers.conv2d, x, w, b, padding=p),
-                             "torch": partial(F.conv2d, xt, wt, bt, padding=p)}, rounds, clock)
+                             "torch": partial(F.conv2d, xt, wt, bt, padding=p)}, rounds, clock, block=3)
             name = f"{xs}x{ws} padding {p}"
             ratios[name] = min(t["ours"]) / min(t["torch"])
             details[name] = (f"{ratios[name]:.2f} (ours {min(t['ours']) * 1e3:.3f} ms, torch "
                              f"{min(t['torch']) * 1e3:.3f} ms; ratio of medians "
                              f"{statistics.median(t['ours']) / statistics.median(t['torch']):.2f})")
-    details["threads"] = f"torch {torch.get_num_threads()}; {blas}"
+    details["threads"] = (f"torch {torch.get_num_threads()}; helpers.conv2d {_threads.num_threads()} "
+                          f"(BLAS on 1 thread per call while it shares work); outside it, {blas}")
     return max(ratios.values()), details
 
 
 def bench_conv2d_one_thread(rounds=150):
     """The same ratios with one thread each, timed in CPU time: what load on the machine cannot skew.
 
-    Runs in a fresh process with OPENBLAS_NUM_THREADS=1 (BLAS reads it only when numpy loads).
+    Runs in a fresh process with OPENBLAS_NUM_THREADS=1 (BLAS reads it only when numpy loads) and
+    HELPERS_NUM_THREADS=1 (helpers.conv2d keeps all its work on the calling thread).
     """
-    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1",
+               HELPERS_NUM_THREADS="1")
     proc = subprocess.run([sys.executable, __file__, "--conv-one-thread", str(rounds)], cwd=ROOT, env=env,
                           capture_output=True, text=True, check=True)
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -211,7 +226,7 @@ def bench_series(notebooks="notebooks"):
     cmd = [sys.executable, "-m", "pytest", "-q", "-o", "addopts=-p no:cacheprovider", "--nbval",
            "--nbval-current-env", "--nbval-sanitize-with", "tests/nbval_sanitize.cfg",
            "--durations=0", "--durations-min=0", notebooks]
-    env = dict(os.environ, PYTHONHASHSEED="0",
+    env = dict(os.environ, PYTHONHASHSEED="0", OMP_WAIT_POLICY="PASSIVE",     # as the Makefile sets them
                PATH=str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""))
     t = time.perf_counter()
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=env)

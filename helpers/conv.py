@@ -16,8 +16,12 @@ Integer inputs give exact integer outputs.
 
 from __future__ import annotations
 
+import math
+import threading
+
 import numpy as np
 
+from ._threads import share
 from ._validate import as_array, pair, result_dtype
 from .sizes import conv_transpose_output_size
 
@@ -195,19 +199,72 @@ def conv2d(x, w, b=None, stride=1, padding=0, dilation=1):
 # Bytes of im2col columns built at a time: small enough to stay in a core's L2 cache between being
 # written and being read by the matrix product (benchmarks/README.md says what this bought).
 _IM2COL_BYTES = 1 << 19
+# Floating-point work (multiply-adds × 2) below which one thread does the whole convolution: handing
+# chunks to a second thread costs some tens of microseconds, which a small convolution does not win back.
+_PARALLEL_MIN_FLOPS = 8_000_000
+# Scratch arrays up to this size are kept (one of each kind per thread) for the next call.
+_SCRATCH_BYTES = 1 << 23
+_scratch = threading.local()
+
+
+def _scratch_array(kind, shape, dtype):
+    """An uninitialised array for this thread's own use, kept for the next call that needs one this size.
+
+    Fresh memory costs a page fault per 4 KiB the first time it is written: for a layer of the benchmark
+    that was as long as the arithmetic. Arrays above _SCRATCH_BYTES are not kept.
+    """
+    dtype = np.dtype(dtype)
+    nbytes = math.prod(shape) * dtype.itemsize
+    if nbytes > _SCRATCH_BYTES:
+        return np.empty(shape, dtype=dtype)
+    store = _scratch.__dict__
+    raw = store.get(kind)
+    if raw is None or raw.nbytes < nbytes:
+        raw = store[kind] = np.empty(max(nbytes, 64), dtype=np.uint8)
+    return raw[:nbytes].view(dtype).reshape(shape)
+
+
+def _padded_buffer(x, pads, tail, dtype):
+    """x (N, C, H, W) with zeros around it, cast to dtype, in a flat buffer with ``tail`` more zeros at the end.
+
+    Returns (flat, view (N, C, Hp, Wp)). The buffer is this thread's scratch: when the last call had the
+    same geometry, its zeros are still in place and only the interior is copied.
+    """
+    (top, bottom), (left, right) = pads
+    n, c, h, wd = x.shape
+    shape = (n, c, h + top + bottom, wd + left + right)
+    size = math.prod(shape) + tail
+    key = (shape, tail, top, left, np.dtype(dtype).str)
+    if size * np.dtype(dtype).itemsize > _SCRATCH_BYTES:
+        flat = np.zeros(size, dtype=dtype)
+    else:
+        flat = _scratch_array("padded", (size,), dtype)
+        if getattr(_scratch, "padded_key", None) != key:
+            flat.fill(0)
+            _scratch.padded_key = key
+    xp = flat[:size - tail].reshape(shape)
+    xp[:, :, top:top + h, left:left + wd] = x        # pad and cast in one copy
+    return flat, xp
 
 
 def _conv2d_batched(x, w, b, stride, pads, dilation):
     """im2col + one matrix product per image, on checked, batched inputs; pads is [(top, bottom), (left, right)].
 
     The padded input lives in one flat buffer, and ``windows[n, c, u, v, i, t] = xpad[n, c, i·sh + u·dh,
-    t·sw + v·dw]`` is a strided view of it (no copy). Copying the view for a few images at a time gives
-    their im2col columns, shape (m, C_in·KH·KW, H'·W'), and ``w (C_out, C_in·KH·KW) @ columns`` is the
-    output (m, C_out, H'·W'), already in (N, C_out, H', W') order.
+    t·sw + v·dw]`` is a strided view of it (no copy). Copying the view for a few images at a time (a
+    chunk) gives their im2col columns, shape (m, C_in·KH·KW, H'·W'), and ``w (C_out, C_in·KH·KW) @
+    columns`` is the output (m, C_out, H'·W'), already in (N, C_out, H', W') order. The bias rides along
+    in the same product: the columns get one more row, all ones, and the kernel matrix one more column,
+    the biases.
 
     With stride 1 along the width, the view runs t over the whole padded width Wp instead of W': then
     each window row is one contiguous run of memory, so the copy is a few long memcpy-like moves instead
-    of many short ones. The Wp − W' extra columns (they read into the next row) are dropped at the end.
+    of many short ones. The Wp − W' extra columns (they read into the next row) are dropped when the
+    chunk's result is copied into the output.
+
+    A large floating-point convolution shares its chunks among a few threads (:mod:`helpers._threads`):
+    NumPy lets go of the GIL while it copies and multiplies, and each image is computed the same way
+    whichever thread takes it, so the numbers do not depend on the number of threads.
     """
     n, c_in, h, wd = x.shape
     c_out, _, kh, kw = w.shape
@@ -215,32 +272,40 @@ def _conv2d_batched(x, w, b, stride, pads, dilation):
     dtype = result_dtype(x, w, b)
     sh, sw = stride
     dh, dw = dilation
-    (top, bottom), (left, right) = pads
-    hp, wp = h + top + bottom, wd + left + right
-    wq = wp if sw == 1 else wo                        # output columns computed per row
-    # the padded input, plus a tail so that the extra columns of the very last row stay inside the buffer
-    flat = np.zeros(n * c_in * hp * wp + dw * (kw - 1), dtype=dtype)
-    xp = flat[:n * c_in * hp * wp].reshape(n, c_in, hp, wp)
-    xp[:, :, top:top + h, left:left + wd] = x        # pad and cast in one copy
+    wq = wd + sum(pads[1]) if sw == 1 else wo         # output columns computed per row
+    # the tail keeps the extra columns of the very last row inside the buffer
+    flat, xp = _padded_buffer(x, pads, dw * (kw - 1), dtype)
     s_n, s_c, s_h, s_w = xp.strides
     windows = np.lib.stride_tricks.as_strided(
         flat, shape=(n, c_in, kh, kw, ho, wq),
         strides=(s_n, s_c, s_h * dh, s_w * dw, s_h * sh, s_w * sw), writeable=False)
     k = c_in * kh * kw
-    w_mat = w.astype(dtype, copy=False).reshape(c_out, k)
-    out = np.empty((n, c_out, ho, wo), dtype=dtype)
-    step = max(1, min(n, _IM2COL_BYTES // (k * ho * wq * out.itemsize)))
-    cols = np.empty((step, c_in, kh, kw, ho, wq), dtype=dtype)
-    wide = np.empty((step, c_out, ho, wq), dtype=dtype) if wq != wo else None
-    for first in range(0, n, step):
-        m = min(step, n - first)
-        np.copyto(cols[:m], windows[first:first + m])                     # im2col for m images
-        dest = out[first:first + m] if wide is None else wide[:m]
-        np.matmul(w_mat, cols[:m].reshape(m, k, ho * wq), out=dest.reshape(m, c_out, ho * wq))
-        if wide is not None:
-            out[first:first + m] = wide[:m, :, :, :wo]                    # drop the extra columns
+    rows = k if b is None else k + 1                  # + the row of ones that carries the bias
+    w_mat = np.empty((c_out, rows), dtype=dtype)
+    w_mat[:, :k] = w.reshape(c_out, k)
     if b is not None:
-        out += b.astype(dtype, copy=False).reshape(1, c_out, 1, 1)
+        w_mat[:, k] = b
+    out = np.empty((n, c_out, ho, wo), dtype=dtype)
+    step = max(1, min(n, _IM2COL_BYTES // (rows * ho * wq * out.itemsize)))
+
+    def run(chunks):
+        """Convolve the chunks (first image of each) that this thread takes from the iterator ``chunks``."""
+        cols = _scratch_array("cols", (step, rows, ho * wq), dtype)
+        cols[:, k:] = 1                               # the bias row (nothing when there is no bias)
+        wide = _scratch_array("wide", (step, c_out, ho, wq), dtype) if wq != wo else None
+        for first in chunks:
+            m = min(step, n - first)
+            np.copyto(cols[:m, :k].reshape(m, c_in, kh, kw, ho, wq), windows[first:first + m])   # im2col
+            dest = out[first:first + m] if wide is None else wide[:m]
+            np.matmul(w_mat, cols[:m], out=dest.reshape(m, c_out, ho * wq))
+            if wide is not None:
+                out[first:first + m] = wide[:m, :, :, :wo]                    # drop the extra columns
+
+    chunks = iter(range(0, n, step))                  # shared: next() hands each chunk to one thread
+    if dtype.kind == "f" and 2 * n * c_out * rows * ho * wq >= _PARALLEL_MIN_FLOPS:
+        share(run, chunks, most=-(-n // step))
+    else:
+        run(chunks)
     return out
 
 
