@@ -21,7 +21,7 @@ import threading
 
 import numpy as np
 
-from ._threads import share
+from ._threads import num_threads, share
 from ._validate import as_array, pair, result_dtype
 from .sizes import conv_transpose_output_size
 
@@ -199,6 +199,9 @@ def conv2d(x, w, b=None, stride=1, padding=0, dilation=1):
 # Bytes of im2col columns built at a time: small enough to stay in a core's L2 cache between being
 # written and being read by the matrix product (benchmarks/README.md says what this bought).
 _IM2COL_BYTES = 1 << 19
+# ... and when threads share the work: fewer, larger chunks (each hand-over of the GIL between threads
+# costs time; 0.75–1.5 MiB measured best on the benchmark's layers).
+_IM2COL_BYTES_SHARED = 1 << 20
 # Floating-point work (multiply-adds × 2) below which one thread does the whole convolution: handing
 # chunks to a second thread costs some tens of microseconds, which a small convolution does not win back.
 _PARALLEL_MIN_FLOPS = 8_000_000
@@ -224,27 +227,25 @@ def _scratch_array(kind, shape, dtype):
     return raw[:nbytes].view(dtype).reshape(shape)
 
 
-def _padded_buffer(x, pads, tail, dtype):
-    """x (N, C, H, W) with zeros around it, cast to dtype, in a flat buffer with ``tail`` more zeros at the end.
+def _padded_buffer(shape, pads, tail, dtype):
+    """A flat buffer for x (N, C, H, W) with zeros around it, and ``tail`` more zeros at the end; x not copied yet.
 
     Returns (flat, view (N, C, Hp, Wp)). The buffer is this thread's scratch: when the last call had the
-    same geometry, its zeros are still in place and only the interior is copied.
+    same geometry, its zeros are still in place and only the interior needs to be copied again.
     """
     (top, bottom), (left, right) = pads
-    n, c, h, wd = x.shape
-    shape = (n, c, h + top + bottom, wd + left + right)
-    size = math.prod(shape) + tail
-    key = (shape, tail, top, left, np.dtype(dtype).str)
-    if size * np.dtype(dtype).itemsize > _SCRATCH_BYTES:
+    n, c, h, wd = shape
+    padded = (n, c, h + top + bottom, wd + left + right)
+    size = math.prod(padded) + tail
+    key = (padded, tail, top, left, dtype.str)
+    if size * dtype.itemsize > _SCRATCH_BYTES:
         flat = np.zeros(size, dtype=dtype)
     else:
         flat = _scratch_array("padded", (size,), dtype)
         if getattr(_scratch, "padded_key", None) != key:
             flat.fill(0)
             _scratch.padded_key = key
-    xp = flat[:size - tail].reshape(shape)
-    xp[:, :, top:top + h, left:left + wd] = x        # pad and cast in one copy
-    return flat, xp
+    return flat, flat[:size - tail].reshape(padded)
 
 
 def _conv2d_batched(x, w, b, stride, pads, dilation):
@@ -272,9 +273,10 @@ def _conv2d_batched(x, w, b, stride, pads, dilation):
     dtype = result_dtype(x, w, b)
     sh, sw = stride
     dh, dw = dilation
+    (top, _), (left, _) = pads
     wq = wd + sum(pads[1]) if sw == 1 else wo         # output columns computed per row
     # the tail keeps the extra columns of the very last row inside the buffer
-    flat, xp = _padded_buffer(x, pads, dw * (kw - 1), dtype)
+    flat, xp = _padded_buffer(x.shape, pads, dw * (kw - 1), dtype)
     s_n, s_c, s_h, s_w = xp.strides
     windows = np.lib.stride_tricks.as_strided(
         flat, shape=(n, c_in, kh, kw, ho, wq),
@@ -286,24 +288,37 @@ def _conv2d_batched(x, w, b, stride, pads, dilation):
     if b is not None:
         w_mat[:, k] = b
     out = np.empty((n, c_out, ho, wo), dtype=dtype)
-    step = max(1, min(n, _IM2COL_BYTES // (rows * ho * wq * out.itemsize)))
+
+    # chunks of images whose columns fill about _IM2COL_BYTES, of nearly equal sizes; shared work gets
+    # a multiple of the number of threads, so that they finish together
+    threads = num_threads() if dtype.kind == "f" and 2 * n * c_out * rows * ho * wq >= _PARALLEL_MIN_FLOPS else 1
+    per_image = rows * ho * wq * dtype.itemsize
+    parts = min(n, -(-n * per_image // (_IM2COL_BYTES if threads == 1 else _IM2COL_BYTES_SHARED)))
+    if threads > 1:
+        parts = min(n, -(-max(parts, threads) // threads) * threads)
+    bounds = [i * n // parts for i in range(parts + 1)]
+    step = max(hi - lo for lo, hi in zip(bounds, bounds[1:]))
 
     def run(chunks):
-        """Convolve the chunks (first image of each) that this thread takes from the iterator ``chunks``."""
+        """Convolve the chunks (first and last image) that this thread takes from the iterator ``chunks``."""
         cols = _scratch_array("cols", (step, rows, ho * wq), dtype)
         cols[:, k:] = 1                               # the bias row (nothing when there is no bias)
         wide = _scratch_array("wide", (step, c_out, ho, wq), dtype) if wq != wo else None
-        for first in chunks:
-            m = min(step, n - first)
-            np.copyto(cols[:m, :k].reshape(m, c_in, kh, kw, ho, wq), windows[first:first + m])   # im2col
-            dest = out[first:first + m] if wide is None else wide[:m]
+        for first, last in chunks:
+            m = last - first
+            # pad and cast in one copy. The whole-row windows of the chunk's last image also read the first
+            # row of the next image for their extra columns, whose results are dropped: those may read
+            # numbers that another thread is writing.
+            xp[first:last, :, top:top + h, left:left + wd] = x[first:last]
+            np.copyto(cols[:m, :k].reshape(m, c_in, kh, kw, ho, wq), windows[first:last])   # im2col
+            dest = out[first:last] if wide is None else wide[:m]
             np.matmul(w_mat, cols[:m], out=dest.reshape(m, c_out, ho * wq))
             if wide is not None:
-                out[first:first + m] = wide[:m, :, :, :wo]                    # drop the extra columns
+                out[first:last] = wide[:m, :, :, :wo]                         # drop the extra columns
 
-    chunks = iter(range(0, n, step))                  # shared: next() hands each chunk to one thread
-    if dtype.kind == "f" and 2 * n * c_out * rows * ho * wq >= _PARALLEL_MIN_FLOPS:
-        share(run, chunks, most=-(-n // step))
+    chunks = iter(list(zip(bounds, bounds[1:])))     # shared: next() hands each chunk to one thread
+    if threads > 1:
+        share(run, chunks, most=parts)
     else:
         run(chunks)
     return out

@@ -89,17 +89,23 @@ def test_benchmark_layers_match_torch_in_float32(xs, ws):
     np.testing.assert_allclose(out, torch_conv2d(x, w, b, padding=ws[-1] // 2), rtol=1e-4, atol=1e-4)
 
 
-def chunk_size(n, c_in, k, ho, wq, itemsize):
-    return max(1, min(n, conv_module._IM2COL_BYTES // (c_in * k * k * ho * wq * itemsize)))
+def chunk_sizes(n, per_image_bytes):
+    """The images per chunk that conv2d uses on one thread (nearly equal chunks of about _IM2COL_BYTES)."""
+    parts = min(n, -(-n * per_image_bytes // conv_module._IM2COL_BYTES))
+    bounds = [i * n // parts for i in range(parts + 1)]
+    return {hi - lo for lo, hi in zip(bounds, bounds[1:])}
 
 
+@pytest.mark.parametrize("threads", ["1", "2"])
 @pytest.mark.parametrize("stride, padding, dilation", [(1, 1, 1), (1, 0, 1), (2, 1, 1), (1, 2, 2), ((1, 2), 1, 1),
                                                        ((2, 1), (0, 2), (1, 2)), (3, 2, 1)])
-def test_large_batches_in_several_chunks_match_torch(stride, padding, dilation):
-    # 37 images of 24×24 with 5 channels: the im2col columns are built a few images at a time, and the
-    # last chunk is a partial one
+def test_large_batches_in_several_chunks_match_torch(monkeypatch, threads, stride, padding, dilation):
+    # 37 images of 24×24 with 5 channels: the im2col columns are built a few images at a time, in chunks
+    # of unequal sizes, on one thread or shared between two
+    monkeypatch.setenv("HELPERS_NUM_THREADS", threads)
     n, c_in, c_out, k, size = 37, 5, 6, 3, 24
-    assert 1 < chunk_size(n, c_in, k, size, size + 2, 8) < n and n % chunk_size(n, c_in, k, size, size + 2, 8)
+    sizes = chunk_sizes(n, (c_in * k * k + 1) * size * (size + 2) * 8)
+    assert len(sizes) == 2 and 1 < min(sizes)
     rng = np.random.default_rng(1)
     x = rng.standard_normal((n, c_in, size, size))
     w = rng.standard_normal((c_out, c_in, k, k))
