@@ -32,9 +32,10 @@ def as_array(x, name: str) -> np.ndarray:
             raise ValueError(
                 f"{name} could not be read as an array ({err}); rows of a matrix must all have the same length."
             ) from None
-    if arr.dtype == bool:
-        arr = arr.astype(np.int64)
-    if not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)):
+    kind = arr.dtype.kind
+    if kind == "b":
+        arr, kind = arr.astype(np.int64), "i"
+    if kind not in "iuf":                                  # signed or unsigned integers, or floats
         raise TypeError(
             f"{name} holds values of type {arr.dtype}, not numbers: pass integers or floats "
             f"(for example np.array([[0, 1], [1, 0]]))."

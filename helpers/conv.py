@@ -278,9 +278,8 @@ def _conv2d_batched(x, w, b, stride, pads, dilation):
     # the tail keeps the extra columns of the very last row inside the buffer
     flat, xp = _padded_buffer(x.shape, pads, dw * (kw - 1), dtype)
     s_n, s_c, s_h, s_w = xp.strides
-    windows = np.lib.stride_tricks.as_strided(
-        flat, shape=(n, c_in, kh, kw, ho, wq),
-        strides=(s_n, s_c, s_h * dh, s_w * dw, s_h * sh, s_w * sw), writeable=False)
+    windows = np.ndarray((n, c_in, kh, kw, ho, wq), dtype=dtype, buffer=flat,       # a view, as as_strided makes
+                         strides=(s_n, s_c, s_h * dh, s_w * dw, s_h * sh, s_w * sw))
     k = c_in * kh * kw
     rows = k if b is None else k + 1                  # + the row of ones that carries the bias
     w_mat = np.empty((c_out, rows), dtype=dtype)

@@ -70,7 +70,7 @@ def test_default_thread_count_is_the_free_cores_at_most_four(monkeypatch):
 
 def test_an_error_in_a_helper_thread_reaches_the_caller_and_the_next_call_still_works(monkeypatch):
     monkeypatch.setenv("HELPERS_NUM_THREADS", "2")
-    if _threads._blas_limiter() is None:
+    if _threads._blas_libraries() is None:
         pytest.skip("threadpoolctl cannot control numpy's BLAS here: work is never shared")
     main = threading.get_ident()
     done = []
