@@ -227,17 +227,19 @@ def _scratch_array(kind, shape, dtype):
     return raw[:nbytes].view(dtype).reshape(shape)
 
 
-def _padded_buffer(shape, pads, tail, dtype):
-    """A flat buffer for x (N, C, H, W) with zeros around it, and ``tail`` more zeros at the end; x not copied yet.
+def _padded_buffer(shape, pads, pitch, head, tail, dtype):
+    """A flat buffer for x (N, C, H, W) with zeros around it; x is not copied in yet.
 
-    Returns (flat, view (N, C, Hp, Wp)). The buffer is this thread's scratch: when the last call had the
-    same geometry, its zeros are still in place and only the interior needs to be copied again.
+    Rows are ``pitch`` numbers apart, and the buffer has ``head`` zeros before the first padded row and
+    ``tail`` after the last. Returns (flat, view (N, C, Hp, pitch) starting after the head). The buffer
+    is this thread's scratch: when the last call had the same layout, its zeros are still in place and
+    only the interior needs to be copied again.
     """
-    (top, bottom), (left, right) = pads
+    (top, bottom), _ = pads
     n, c, h, wd = shape
-    padded = (n, c, h + top + bottom, wd + left + right)
-    size = math.prod(padded) + tail
-    key = (padded, tail, top, left, dtype.str)
+    padded = (n, c, h + top + bottom, pitch)
+    size = head + math.prod(padded) + tail
+    key = (padded, head, tail, top, pads[1], dtype.str)
     if size * dtype.itemsize > _SCRATCH_BYTES:
         flat = np.zeros(size, dtype=dtype)
     else:
@@ -245,7 +247,7 @@ def _padded_buffer(shape, pads, tail, dtype):
         if getattr(_scratch, "padded_key", None) != key:
             flat.fill(0)
             _scratch.padded_key = key
-    return flat, flat[:size - tail].reshape(padded)
+    return flat, flat[head:size - tail].reshape(padded)
 
 
 def _conv2d_batched(x, w, b, stride, pads, dilation):
@@ -273,11 +275,19 @@ def _conv2d_batched(x, w, b, stride, pads, dilation):
     dtype = result_dtype(x, w, b)
     sh, sw = stride
     dh, dw = dilation
-    (top, _), (left, _) = pads
-    wq = wd + sum(pads[1]) if sw == 1 else wo         # output columns computed per row
+    (top, _), (left, right) = pads
+    if sw == 1 and left <= right and left <= dw * (kw - 1):
+        # whole rows, and one zero column between two rows serves as the right padding of the one and the
+        # left padding of the next: rows of wd + right numbers, the `left` zeros before a row are the end
+        # of the row above (and a head of zeros before the first); fewer extra columns to compute
+        pitch, stored_left, head = wd + right, 0, left
+    else:
+        pitch, stored_left, head = wd + left + right, left, 0
+    wq = pitch if sw == 1 else wo                     # output columns computed per row
     # the tail keeps the extra columns of the very last row inside the buffer
-    flat, xp = _padded_buffer(x.shape, pads, dw * (kw - 1), dtype)
+    flat, xp = _padded_buffer(x.shape, pads, pitch, head, dw * (kw - 1), dtype)
     s_n, s_c, s_h, s_w = xp.strides
+    # windows[n, c, u, v, i, t] is padded pixel (i·sh + u·dh, t·sw + v·dw): row · pitch + column from flat[0]
     windows = np.ndarray((n, c_in, kh, kw, ho, wq), dtype=dtype, buffer=flat,       # a view, as as_strided makes
                          strides=(s_n, s_c, s_h * dh, s_w * dw, s_h * sh, s_w * sw))
     k = c_in * kh * kw
@@ -308,7 +318,7 @@ def _conv2d_batched(x, w, b, stride, pads, dilation):
             # pad and cast in one copy. The whole-row windows of the chunk's last image also read the first
             # row of the next image for their extra columns, whose results are dropped: those may read
             # numbers that another thread is writing.
-            xp[first:last, :, top:top + h, left:left + wd] = x[first:last]
+            xp[first:last, :, top:top + h, stored_left:stored_left + wd] = x[first:last]
             np.copyto(cols[:m, :k].reshape(m, c_in, kh, kw, ho, wq), windows[first:last])   # im2col
             dest = out[first:last] if wide is None else wide[:m]
             np.matmul(w_mat, cols[:m], out=dest.reshape(m, c_out, ho * wq))
