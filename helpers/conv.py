@@ -175,7 +175,9 @@ def conv2d(x, w, b=None, stride=1, padding=0, dilation=1):
     with ``H' = ⌊(H + 2p − d(KH − 1) − 1)/s⌋ + 1``.
 
     How: im2col (the padded input's windows copied into columns, a few images at a time), then a
-    matrix product per image.
+    matrix product per image, the bias included. A large floating-point convolution is shared among a
+    few threads, one per core (the environment variable ``HELPERS_NUM_THREADS`` sets how many; ``1``
+    keeps it on one); the numbers are the same either way.
 
     The seed lecture's vertical-edge detector on a 5×6 image:
 
