@@ -29,10 +29,33 @@ def blas_threads():
     return [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
 
 
-def test_the_benchmark_layer_is_large_enough_to_be_shared():
-    x, w, b = layer()
-    flops = 2 * x.shape[0] * w.shape[0] * (w[0].size + 1) * 16 * 18
-    assert flops >= conv_module._PARALLEL_MIN_FLOPS
+def test_large_convolutions_are_shared_and_small_ones_are_not(monkeypatch):
+    monkeypatch.setenv("HELPERS_NUM_THREADS", "2")
+    calls = []
+    real_share = conv_module.share
+    monkeypatch.setattr(conv_module, "share", lambda work, items, most: calls.append(most) or
+                        real_share(work, items, most))
+    x, w, b = layer()                                  # the benchmark's second layer
+    helpers.conv2d(x, w, b, padding=1)
+    assert len(calls) == 1 and calls[0] >= 2 and calls[0] % 2 == 0     # chunks: a multiple of the threads
+    helpers.conv2d(*layer(n=2, c_in=3, c_out=4, size=8), padding=1)   # a notebook-sized example
+    helpers.conv2d(x.astype(np.int64), w.astype(np.int64), padding=1)  # integers: numpy's own loops
+    assert len(calls) == 1
+
+
+def test_shared_work_runs_on_more_than_one_thread(monkeypatch):
+    monkeypatch.setenv("HELPERS_NUM_THREADS", "2")
+    if _threads._blas_libraries() is None:
+        pytest.skip("threadpoolctl cannot control numpy's BLAS here: work is never shared")
+    seen = set()
+
+    def work(items):
+        for _ in items:
+            seen.add(threading.get_ident())
+            threading.Event().wait(0.005)
+
+    _threads.share(work, iter(range(40)), most=2)
+    assert len(seen) == 2
 
 
 @pytest.mark.parametrize("threads", ["2", "3", "4"])
