@@ -207,6 +207,10 @@ _IM2COL_BYTES_SHARED = 1 << 20
 # Floating-point work (multiply-adds × 2) below which one thread does the whole convolution: handing
 # chunks to a second thread costs some tens of microseconds, which a small convolution does not win back.
 _PARALLEL_MIN_FLOPS = 8_000_000
+# Products of at most about 10⁶ multiply-adds (rows × inner size × columns) ran at 140–175 GFLOP/s with
+# numpy's OpenBLAS here, larger ones at 110 (its kernels for small matrices skip packing the operands):
+# each image's product is done in column blocks below that size (benchmarks/README.md).
+_SMALL_PRODUCT = 1_000_000
 # Scratch arrays up to this size are kept (one of each kind per thread) for the next call.
 _SCRATCH_BYTES = 1 << 23
 _scratch = threading.local()
@@ -310,6 +314,12 @@ def _conv2d_batched(x, w, b, stride, pads, dilation):
     bounds = [i * n // parts for i in range(parts + 1)]
     step = max(hi - lo for lo, hi in zip(bounds, bounds[1:]))
 
+    # each image's product in column blocks of at most _SMALL_PRODUCT multiply-adds (rows × inner × columns)
+    length = ho * wq
+    blocks = max(1, -(-c_out * rows * length // _SMALL_PRODUCT))
+    edges = [i * length // blocks for i in range(blocks + 1)]
+    pieces = [slice(a, z) for a, z in zip(edges, edges[1:])]
+
     def run(chunks):
         """Convolve the chunks (first and last image) that this thread takes from the iterator ``chunks``."""
         cols = _scratch_array("cols", (step, rows, ho * wq), dtype)
@@ -322,8 +332,9 @@ def _conv2d_batched(x, w, b, stride, pads, dilation):
             # numbers that another thread is writing.
             xp[first:last, :, top:top + h, stored_left:stored_left + wd] = x[first:last]
             np.copyto(cols[:m, :k].reshape(m, c_in, kh, kw, ho, wq), windows[first:last])   # im2col
-            dest = out[first:last] if wide is None else wide[:m]
-            np.matmul(w_mat, cols[:m], out=dest.reshape(m, c_out, ho * wq))
+            dest = (out[first:last] if wide is None else wide[:m]).reshape(m, c_out, ho * wq)
+            for piece in pieces:                      # column blocks small enough for BLAS's fast kernels
+                np.matmul(w_mat, cols[:m, :, piece], out=dest[:, :, piece])
             if wide is not None:
                 out[first:last] = wide[:m, :, :, :wo]                         # drop the extra columns
 

@@ -178,3 +178,14 @@ def test_results_do_not_share_memory_with_the_scratch():
     kept = first.copy()
     helpers.conv2d(x * 3, w, b, padding=1)
     np.testing.assert_array_equal(first, kept)
+
+
+@pytest.mark.parametrize("threads", ["1", "2"])
+def test_products_done_in_column_blocks_match_torch(monkeypatch, threads):
+    # 64 kernels of 24·3·3 + 1 numbers over 20×21 positions: about 4 column blocks per image, of unequal sizes
+    monkeypatch.setenv("HELPERS_NUM_THREADS", threads)
+    x, w, b = layer(seed=7, n=5, c_in=24, c_out=64, size=20, dtype=np.float64)
+    rows, length = 24 * 9 + 1, 20 * 21
+    assert 64 * rows * length > 3 * conv_module._SMALL_PRODUCT
+    np.testing.assert_allclose(helpers.conv2d(x, w, b, padding=1), torch_conv2d(x, w, b, padding=1),
+                               rtol=1e-10, atol=1e-10)
