@@ -289,6 +289,10 @@ JS_REVEAL = """() => new Promise((ok, bad) => {
   require(['vendor/reveal.js/dist/reveal.js'], R => ok({ready: R.isReady(), total: R.getTotalSlides()}), bad);
 })"""
 
+# MathJax 2 has typeset the deck and re-rendered the current slide (its queue holds nothing more)
+JS_MATHJAX_IDLE = """() => !window.MathJax || !MathJax.Hub || !MathJax.Hub.queue ||
+  (MathJax.Hub.queue.pending === 0 && MathJax.Hub.queue.running === 0)"""
+
 JS_SHOW_FIRST_IMAGE = """() => new Promise((ok, bad) => require(['vendor/reveal.js/dist/reveal.js'], R => {
   const slide = R.getSlides().find(s => s.querySelector('.jp-OutputArea img'));
   if (!slide) { ok(null); return; }
@@ -333,6 +337,7 @@ def deck_problems(page, deck: Path, notebook: Path, screenshots: Path, *,
                 image = page.locator("#probe-image")
                 image.wait_for(state="visible", timeout=10_000)
                 page.wait_for_timeout(500)  # the slide transition
+                page.wait_for_function(JS_MATHJAX_IDLE, timeout=30_000)  # the slide's maths is drawn
                 image.scroll_into_view_if_needed()  # a long slide scrolls (reveal_scroll)
                 box = image.bounding_box()
                 viewport = page.viewport_size

@@ -126,6 +126,9 @@ def test_deck_follows_the_slide_metadata(built_slides, path):
     deck = (built_slides / f"{path.stem}.slides.html").read_text(encoding="utf-8")
     assert "importlib.util.find_spec" not in deck, "the setup cell (slide type `skip`) is on a slide"
     assert "# NBVAL_IGNORE_OUTPUT</span>" not in deck, "the nbval marker (test plumbing) is shown in code"
+    # a slide's maths is re-rendered after MathJax's own typesetting, never in the middle of it (that drew
+    # every inline formula twice in Chromium when the presenter moved on in the first seconds)
+    assert classroom.RERENDER_QUEUED in deck and "MathJax.Hub.Rerender(" not in deck
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)

@@ -108,6 +108,13 @@ LOCAL_URLS = {
 # The reveal template imports mermaid.js from a CDN on every deck; none of our notebooks draws a mermaid
 # diagram, so an inline stand-in module keeps the deck from asking the network.
 MERMAID_STANDIN = "data:text/javascript,export default {initialize() {}}"
+# On every slide change the reveal template re-renders the new slide's maths at once. When that happens
+# while MathJax is still typesetting the deck (a presenter who moves on in the first seconds), Chromium
+# drew each inline formula twice on that slide, for good. Queued behind MathJax's own work it does not.
+RERENDER_NOW = """          if(MathJax.Hub.getAllJax(Reveal.getCurrentSlide())){
+            MathJax.Hub.Rerender(Reveal.getCurrentSlide());
+          }"""
+RERENDER_QUEUED = """          MathJax.Hub.Queue(["Rerender", MathJax.Hub, Reveal.getCurrentSlide()]);"""
 
 
 class BuildError(Exception):
@@ -479,6 +486,11 @@ def build_pages(kind: str, notebooks, out: Path, *, cdn: bool = False,
         nb = _read(path)
         resources = {"metadata": {"name": path.stem}}
         body, _ = exporter.from_notebook_node(presentation_notebook(nb, offline=not cdn), resources=resources)
+        if kind == "slides":
+            if RERENDER_NOW not in body:
+                raise BuildError("nbconvert's reveal template no longer re-renders maths the way "
+                                 "tools/classroom.py expects (RERENDER_NOW): check the slide-change handler")
+            body = body.replace(RERENDER_NOW, RERENDER_QUEUED)
         target = out / f"{path.stem}{suffix}"
         target.write_text(body, encoding="utf-8")
         written.append(target)
