@@ -338,7 +338,7 @@ def _conv2d_batched(x, w, b, stride, pads, dilation):
             if wide is not None:
                 out[first:last] = wide[:m, :, :, :wo]                         # drop the extra columns
 
-    chunks = iter(list(zip(bounds, bounds[1:])))     # shared: next() hands each chunk to one thread
+    chunks = zip(bounds, bounds[1:])                  # shared: next() hands each chunk to one thread
     if threads > 1:
         share(run, chunks, most=parts)
     else:
