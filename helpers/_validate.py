@@ -83,5 +83,32 @@ def pair(value, name: str, *, minimum: int, ndim: int = 2) -> tuple[int, ...]:
 
 
 def result_dtype(*arrays) -> np.dtype:
-    """The dtype of a conv result: integers stay exact, float32 stays float32."""
-    return np.result_type(*[a for a in arrays if a is not None])
+    """The dtype of a conv result: int64 for integers of any kind (exact sums), else NumPy's common float type."""
+    dtype = np.result_type(*[a for a in arrays if a is not None])
+    return np.dtype(np.int64) if dtype.kind in "iu" else dtype
+
+
+_INT64_MAX = int(np.iinfo(np.int64).max)
+
+
+def exact_operands(x, w, b=None):
+    """Cast the operands of a convolution to their result dtype (:func:`result_dtype`).
+
+    Integers of any kind (uint8 pixels, int8 weights…) become int64, so sums never wrap around the way
+    ``200 + 200`` does in uint8. Should even int64 be too small for the largest possible sum (every product
+    ``|x|·|w|`` at its maximum, over at most ``w.size`` terms, plus the bias), a ValueError says
+    so instead of returning a wrong number. Floats keep their dtype.
+    """
+    dtype = result_dtype(x, w, b)
+    if dtype.kind == "i":
+        def largest(a):
+            return 0 if a is None else max(abs(int(a.max())), abs(int(a.min())))
+        terms = w.size                            # at least the number of products in one output
+        bound = largest(x) * largest(w) * terms + largest(b)
+        if bound > _INT64_MAX:
+            raise ValueError(
+                f"these integers are too large to add up exactly: a sum could reach {bound:.3e}, beyond int64's "
+                f"{_INT64_MAX:.3e}. Convert x and w to float (x.astype(float)) to work with rounded numbers."
+            )
+    cast = [None if a is None else a.astype(dtype, copy=False) for a in (x, w, b)]
+    return tuple(cast)

@@ -11,18 +11,15 @@ x                   w                           result
 ==================  ==========================  =========================
 
 with ``H' = ⌊(H + 2·pad − dilation·(KH − 1) − 1)/stride⌋ + 1`` (and the same for W').
-Integer inputs give exact integer outputs.
+Integer inputs (any integer dtype) give exact int64 outputs; floats keep their dtype.
 """
 
 from __future__ import annotations
 
-import math
-import threading
-
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
-from ._threads import num_threads, share
-from ._validate import as_array, pair, result_dtype
+from ._validate import as_array, exact_operands, pair
 from .sizes import conv_transpose_output_size
 
 _FORMS_2D = (
@@ -174,10 +171,11 @@ def conv2d(x, w, b=None, stride=1, padding=0, dilation=1):
     Formula: ``out[n, o, i, j] = b[o] + Σ_c Σ_u Σ_v xpad[n, c, i·s + u·d, j·s + v·d] · w[o, c, u, v]``,
     with ``H' = ⌊(H + 2p − d(KH − 1) − 1)/s⌋ + 1``.
 
-    How: im2col (the padded input's windows copied into columns, a few images at a time), then a
-    matrix product per image, the bias included. A large floating-point convolution is shared among a
-    few threads, one per core (the environment variable ``HELPERS_NUM_THREADS`` sets how many; ``1``
-    keeps it on one); the numbers are the same either way.
+    How (im2col): pad, copy every window of the padded input into a column, and take all the dot
+    products at once with one matrix product — the same sums as :func:`conv2d_naive`, with the loops
+    done by NumPy. Integers (any integer dtype, e.g. uint8 pixels) are added up in int64 and the result is
+    int64, exact; if even int64 could overflow, a ``ValueError`` says so. Floats keep their precision
+    (float32 in, float32 out). Nothing is kept between calls.
 
     The seed lecture's vertical-edge detector on a 5×6 image:
 
@@ -198,152 +196,27 @@ def conv2d(x, w, b=None, stride=1, padding=0, dilation=1):
     return np.ascontiguousarray(_unbatch(_conv2d_batched(x, w, b, stride, pads, dilation), drop))
 
 
-# Bytes of im2col columns built at a time: small enough to stay in a core's L2 cache between being
-# written and being read by the matrix product (benchmarks/README.md says what this bought).
-_IM2COL_BYTES = 1 << 19
-# ... and when threads share the work: fewer, larger chunks (each hand-over of the GIL between threads
-# costs time; 0.75–1.5 MiB measured best on the benchmark's layers).
-_IM2COL_BYTES_SHARED = 1 << 20
-# Floating-point work (multiply-adds × 2) below which one thread does the whole convolution: handing
-# chunks to a second thread costs some tens of microseconds, which a small convolution does not win back.
-_PARALLEL_MIN_FLOPS = 8_000_000
-# Products of at most about 10⁶ multiply-adds (rows × inner size × columns) ran at 140–175 GFLOP/s with
-# numpy's OpenBLAS here, larger ones at 110 (its kernels for small matrices skip packing the operands):
-# each image's product is done in column blocks below that size (benchmarks/README.md).
-_SMALL_PRODUCT = 1_000_000
-# Scratch arrays up to this size are kept (one of each kind per thread) for the next call.
-_SCRATCH_BYTES = 1 << 23
-_scratch = threading.local()
-
-
-def _scratch_array(kind, shape, dtype):
-    """An uninitialised array for this thread's own use, kept for the next call that needs one this size.
-
-    Fresh memory costs a page fault per 4 KiB the first time it is written: for a layer of the benchmark
-    that was as long as the arithmetic. Arrays above _SCRATCH_BYTES are not kept.
-    """
-    dtype = np.dtype(dtype)
-    nbytes = math.prod(shape) * dtype.itemsize
-    if nbytes > _SCRATCH_BYTES:
-        return np.empty(shape, dtype=dtype)
-    store = _scratch.__dict__
-    raw = store.get(kind)
-    if raw is None or raw.nbytes < nbytes:
-        raw = store[kind] = np.empty(max(nbytes, 64), dtype=np.uint8)
-    return raw[:nbytes].view(dtype).reshape(shape)
-
-
-def _padded_buffer(shape, pads, pitch, head, tail, dtype):
-    """A flat buffer for x (N, C, H, W) with zeros around it; x is not copied in yet.
-
-    Rows are ``pitch`` numbers apart, and the buffer has ``head`` zeros before the first padded row and
-    ``tail`` after the last. Returns (flat, view (N, C, Hp, pitch) starting after the head). The buffer
-    is this thread's scratch: when the last call had the same layout, its zeros are still in place and
-    only the interior needs to be copied again.
-    """
-    (top, bottom), _ = pads
-    n, c, h, wd = shape
-    padded = (n, c, h + top + bottom, pitch)
-    size = head + math.prod(padded) + tail
-    key = (padded, head, tail, top, pads[1], dtype.str)
-    if size * dtype.itemsize > _SCRATCH_BYTES:
-        flat = np.zeros(size, dtype=dtype)
-    else:
-        flat = _scratch_array("padded", (size,), dtype)
-        if getattr(_scratch, "padded_key", None) != key:
-            flat.fill(0)
-            _scratch.padded_key = key
-    return flat, flat[head:size - tail].reshape(padded)
-
-
 def _conv2d_batched(x, w, b, stride, pads, dilation):
-    """im2col + one matrix product per image, on checked, batched inputs; pads is [(top, bottom), (left, right)].
+    """The arithmetic of :func:`conv2d` on checked inputs: x (N, C_in, H, W), w (C_out, C_in, KH, KW),
+    b (C_out,) or None, pads [(top, bottom), (left, right)]. Returns (N, C_out, H', W')."""
+    c_out, c_in, kh, kw = w.shape
+    out_h, out_w = _check_fits(x.shape[2:], (kh, kw), stride, pads, dilation, ("height", "width"))
+    x, w, b = exact_operands(x, w, b)
+    (sh, sw), (dh, dw) = stride, dilation
 
-    The padded input lives in one flat buffer, and ``windows[n, c, u, v, i, t] = xpad[n, c, i·sh + u·dh,
-    t·sw + v·dw]`` is a strided view of it (no copy). Copying the view for a few images at a time (a
-    chunk) gives their im2col columns, shape (m, C_in·KH·KW, H'·W'), and ``w (C_out, C_in·KH·KW) @
-    columns`` is the output (m, C_out, H'·W'), already in (N, C_out, H', W') order. The bias rides along
-    in the same product: the columns get one more row, all ones, and the kernel matrix one more column,
-    the biases.
-
-    With stride 1 along the width, the view runs t over the whole padded width Wp instead of W': then
-    each window row is one contiguous run of memory, so the copy is a few long memcpy-like moves instead
-    of many short ones. The Wp − W' extra columns (they read into the next row) are dropped when the
-    chunk's result is copied into the output.
-
-    A large floating-point convolution shares its chunks among a few threads (:mod:`helpers._threads`):
-    NumPy lets go of the GIL while it copies and multiplies, and each image is computed the same way
-    whichever thread takes it, so the numbers do not depend on the number of threads.
-    """
-    n, c_in, h, wd = x.shape
-    c_out, _, kh, kw = w.shape
-    ho, wo = _check_fits((h, wd), (kh, kw), stride, pads, dilation, ("height", "width"))
-    dtype = result_dtype(x, w, b)
-    sh, sw = stride
-    dh, dw = dilation
-    (top, _), (left, right) = pads
-    if sw == 1 and left <= right and left <= dw * (kw - 1):
-        # whole rows, and one zero column between two rows serves as the right padding of the one and the
-        # left padding of the next: rows of wd + right numbers, the `left` zeros before a row are the end
-        # of the row above (and a head of zeros before the first); fewer extra columns to compute
-        pitch, stored_left, head = wd + right, 0, left
-    else:
-        pitch, stored_left, head = wd + left + right, left, 0
-    wq = pitch if sw == 1 else wo                     # output columns computed per row
-    # the tail keeps the extra columns of the very last row inside the buffer
-    flat, xp = _padded_buffer(x.shape, pads, pitch, head, dw * (kw - 1), dtype)
-    s_n, s_c, s_h, s_w = xp.strides
-    # windows[n, c, u, v, i, t] is padded pixel (i·sh + u·dh, t·sw + v·dw): row · pitch + column from flat[0]
-    windows = np.ndarray((n, c_in, kh, kw, ho, wq), dtype=dtype, buffer=flat,       # a view, as as_strided makes
-                         strides=(s_n, s_c, s_h * dh, s_w * dw, s_h * sh, s_w * sw))
-    k = c_in * kh * kw
-    rows = k if b is None else k + 1                  # + the row of ones that carries the bias
-    w_mat = np.empty((c_out, rows), dtype=dtype)
-    w_mat[:, :k] = w.reshape(c_out, k)
+    padded = _pad(x, pads)                                           # (N, C_in, Hp, Wp)
+    # every window the kernel spans, a view of `padded` (no copy): (N, C_in, Hp−spanH+1, Wp−spanW+1, spanH, spanW)
+    windows = sliding_window_view(padded, (dh * (kh - 1) + 1, dw * (kw - 1) + 1), axis=(2, 3))
+    # keep every stride-th window and every dilation-th pixel in it: (N, C_in, H', W', KH, KW)
+    windows = windows[:, :, ::sh, ::sw, ::dh, ::dw][:, :, :out_h, :out_w]
+    # im2col: one column per output position holding its window's C_in·KH·KW numbers (this copies):
+    # (N, C_in, KH, KW, H', W') → (N, C_in·KH·KW, H'·W')
+    columns = windows.transpose(0, 1, 4, 5, 2, 3).reshape(len(x), c_in * kh * kw, out_h * out_w)
+    # every output channel's kernel as a row, times every column: (C_out, C_in·KH·KW) @ → (N, C_out, H'·W')
+    out = w.reshape(c_out, c_in * kh * kw) @ columns
     if b is not None:
-        w_mat[:, k] = b
-    out = np.empty((n, c_out, ho, wo), dtype=dtype)
-
-    # chunks of images whose columns fill about _IM2COL_BYTES, of nearly equal sizes; shared work gets
-    # a multiple of the number of threads, so that they finish together
-    threads = num_threads() if dtype.kind == "f" and 2 * n * c_out * rows * ho * wq >= _PARALLEL_MIN_FLOPS else 1
-    per_image = rows * ho * wq * dtype.itemsize
-    parts = min(n, -(-n * per_image // (_IM2COL_BYTES if threads == 1 else _IM2COL_BYTES_SHARED)))
-    if threads > 1:
-        parts = min(n, -(-max(parts, threads) // threads) * threads)
-    bounds = [i * n // parts for i in range(parts + 1)]
-    step = max(hi - lo for lo, hi in zip(bounds, bounds[1:]))
-
-    # each image's product in column blocks of at most _SMALL_PRODUCT multiply-adds (rows × inner × columns)
-    length = ho * wq
-    blocks = max(1, -(-c_out * rows * length // _SMALL_PRODUCT))
-    edges = [i * length // blocks for i in range(blocks + 1)]
-    pieces = [slice(a, z) for a, z in zip(edges, edges[1:])]
-
-    def run(chunks):
-        """Convolve the chunks (first and last image) that this thread takes from the iterator ``chunks``."""
-        cols = _scratch_array("cols", (step, rows, ho * wq), dtype)
-        cols[:, k:] = 1                               # the bias row (nothing when there is no bias)
-        wide = _scratch_array("wide", (step, c_out, ho, wq), dtype) if wq != wo else None
-        for first, last in chunks:
-            m = last - first
-            # pad and cast in one copy. The whole-row windows of the chunk's last image also read the first
-            # row of the next image for their extra columns, whose results are dropped: those may read
-            # numbers that another thread is writing.
-            xp[first:last, :, top:top + h, stored_left:stored_left + wd] = x[first:last]
-            np.copyto(cols[:m, :k].reshape(m, c_in, kh, kw, ho, wq), windows[first:last])   # im2col
-            dest = (out[first:last] if wide is None else wide[:m]).reshape(m, c_out, ho * wq)
-            for piece in pieces:                      # column blocks small enough for BLAS's fast kernels
-                np.matmul(w_mat, cols[:m, :, piece], out=dest[:, :, piece])
-            if wide is not None:
-                out[first:last] = wide[:m, :, :, :wo]                         # drop the extra columns
-
-    chunks = zip(bounds, bounds[1:])                  # shared: next() hands each chunk to one thread
-    if threads > 1:
-        share(run, chunks, most=parts)
-    else:
-        run(chunks)
-    return out
+        out += b[:, None]                                            # one bias per output channel
+    return out.reshape(len(x), c_out, out_h, out_w)
 
 
 def conv2d_naive(x, w, b=None, stride=1, padding=0, dilation=1):
@@ -361,9 +234,9 @@ def conv2d_naive(x, w, b=None, stride=1, padding=0, dilation=1):
     n_images, c_in, h, wd = x.shape
     c_out, _, kh, kw = w.shape
     out_h, out_w = _check_fits((h, wd), (kh, kw), stride, pads, dilation, ("height", "width"))
-    dtype = result_dtype(x, w, b)
-    padded = _pad(x.astype(dtype), pads)
-    out = np.zeros((n_images, c_out, out_h, out_w), dtype=dtype)
+    x, w, b = exact_operands(x, w, b)           # integers as int64 (exact), floats as they are
+    padded = _pad(x, pads)
+    out = np.zeros((n_images, c_out, out_h, out_w), dtype=x.dtype)
     for n in range(n_images):                     # every image in the batch
         for o in range(c_out):                    # every kernel → one output channel
             for i in range(out_h):                # every output row
@@ -432,12 +305,11 @@ def conv_transpose2d(x, w, b=None, stride=1, padding=0, output_padding=0, dilati
     _, c_out, kh, kw = w.shape
     sizes = [conv_transpose_output_size(i, k, s, p, op, d)     # checks output_padding and over-cropping
              for i, k, s, p, op, d in zip((h, wd), (kh, kw), stride, pads, out_pad, dilation)]
-    dtype = result_dtype(x, w, b)
+    xd, wd_, b = exact_operands(x, w, b)
+    dtype = xd.dtype
     full_h = stride[0] * (h - 1) + dilation[0] * (kh - 1) + 1 + out_pad[0]
     full_w = stride[1] * (wd - 1) + dilation[1] * (kw - 1) + 1 + out_pad[1]
     full = np.zeros((n, c_out, full_h, full_w), dtype=dtype)
-    xd = x.astype(dtype, copy=False)
-    wd_ = w.astype(dtype, copy=False)
     for u in range(kh):
         for v in range(kw):
             # contribution of kernel tap (u, v): x times w[:, :, u, v], placed every stride pixels
@@ -447,7 +319,7 @@ def conv_transpose2d(x, w, b=None, stride=1, padding=0, output_padding=0, dilati
                  c0:c0 + stride[1] * (wd - 1) + 1:stride[1]] += contrib
     out = full[:, :, pads[0]:pads[0] + sizes[0], pads[1]:pads[1] + sizes[1]]
     if b is not None:
-        out = out + b.astype(dtype, copy=False).reshape(1, c_out, 1, 1)
+        out = out + b.reshape(1, c_out, 1, 1)
     return np.ascontiguousarray(_unbatch(out, drop))
 
 

@@ -140,6 +140,100 @@ def test_inputs_are_not_modified():
     assert (x == x0).all() and (w == w0).all()
 
 
+# ----------------------------------------------------------------------------- no state between calls
+def test_the_issue_sequence_same_padding_after_another_image():
+    """An earlier bug: a buffer kept from the first call put that image's last row where zeros belong."""
+    rng = np.random.default_rng(1)
+    x7, k11 = rng.standard_normal((7, 5)) + 10, rng.standard_normal((1, 1))
+    x6, k21 = rng.standard_normal((6, 5)), rng.standard_normal((2, 1))
+    helpers.conv2d(x7, k11, padding="same")
+    ref = F.conv2d(torch.from_numpy(x6)[None, None], torch.from_numpy(k21)[None, None], padding="same")[0, 0]
+    np.testing.assert_allclose(helpers.conv2d(x6, k21, padding="same"), ref.numpy(), atol=1e-12)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(conv_config(), min_size=2, max_size=6), st.booleans())
+def test_a_sequence_of_calls_matches_torch_call_by_call(configs, float32):
+    """Calls with different shapes, paddings (numbers and "same"), strides and dtypes, one after another:
+    each result depends only on its own arguments."""
+    dtype = np.float32 if float32 else np.float64
+    tol = 1e-4 if float32 else 1e-10
+    for n, c_in, c_out, k, s, d, p, size, bias, seed in configs:
+        rng = np.random.default_rng(seed)
+        x = (rng.standard_normal((n, c_in) + size) + 5).astype(dtype)     # + 5: stale numbers would show
+        w = rng.standard_normal((c_out, c_in) + k).astype(dtype)
+        b = rng.standard_normal(c_out).astype(dtype) if bias else None
+        tb = None if b is None else torch.from_numpy(b)
+        if seed % 3 == 0:                                                  # "same" (stride 1), odd or even k
+            ref = F.conv2d(torch.from_numpy(x), torch.from_numpy(w), tb, padding="same", dilation=d).numpy()
+            got = helpers.conv2d(x, w, b, padding="same", dilation=d)
+        else:
+            ref = F.conv2d(torch.from_numpy(x), torch.from_numpy(w), tb, stride=s, padding=p, dilation=d).numpy()
+            got = helpers.conv2d(x, w, b, s, p, d)
+        assert got.dtype == dtype
+        np.testing.assert_allclose(got, ref, rtol=tol, atol=tol)
+
+
+def test_conv2d_keeps_no_module_state():
+    """Nothing cached at module level: the module's globals are the same before and after calls."""
+    import helpers.conv as conv_module
+    before = {k: id(v) for k, v in vars(conv_module).items()}
+    helpers.conv2d(np.ones((2, 3, 8, 8), np.float32), np.ones((4, 3, 3, 3), np.float32), padding=1)
+    assert {k: id(v) for k, v in vars(conv_module).items()} == before
+
+
+# ----------------------------------------------------------------------------- integers are exact
+INT_DTYPES = [np.uint8, np.int8, np.uint16, np.int16, np.uint32, np.int32, np.uint64, np.int64]
+
+
+@pytest.mark.parametrize("dtype", INT_DTYPES)
+@pytest.mark.parametrize("fn", [helpers.conv2d, helpers.conv2d_naive])
+def test_integers_never_wrap_around(dtype, fn):
+    """200·1 added four times is 800 for every integer dtype (uint8 arithmetic would give 32)."""
+    x = np.full((2, 2), min(200, np.iinfo(dtype).max), dtype)
+    w = np.ones((2, 2), dtype)
+    out = fn(x, w)
+    assert out.dtype == np.int64
+    assert out.tolist() == [[4 * int(x[0, 0])]]
+
+
+@pytest.mark.parametrize("dtype", INT_DTYPES)
+def test_integer_results_equal_python_integer_arithmetic(dtype):
+    """The independent oracle: the same sums in Python's unbounded integers (object arrays)."""
+    info = np.iinfo(dtype)
+    rng = np.random.default_rng(7)
+    x = rng.integers(info.min, info.max, size=(2, 3, 6, 5), dtype=dtype, endpoint=True)
+    w = rng.integers(max(info.min, -100), min(info.max, 100), size=(4, 3, 3, 2), dtype=dtype, endpoint=True)
+    if np.iinfo(dtype).bits == 64:            # keep the sums inside int64: they are exact, not refused
+        x = (x // 2**40).astype(dtype)
+    ref = np.zeros((2, 4, 2, 2), dtype=object)
+    xo, wo = x.astype(object), w.astype(object)
+    for i in range(2):
+        for j in range(2):
+            ref[:, :, i, j] = np.tensordot(xo[:, :, i * 2:i * 2 + 3, j * 3:j * 3 + 2], wo, axes=([1, 2, 3], [1, 2, 3]))
+    for fn in (helpers.conv2d, helpers.conv2d_naive):
+        got = fn(x, w, stride=(2, 3))
+        assert got.dtype == np.int64
+        assert got.astype(object).tolist() == ref.tolist()
+    x1, w1 = x[:, :, 0], w[:, :, 0]
+    assert helpers.conv1d(x1, w1).dtype == np.int64
+
+
+def test_conv_transpose2d_and_conv1d_integers_are_exact():
+    x = np.full((2, 2), 250, np.uint8)
+    assert helpers.conv_transpose2d(x, np.full((2, 2), 2, np.uint8)).tolist() == [[500, 1000, 500],
+                                                                                  [1000, 2000, 1000],
+                                                                                  [500, 1000, 500]]
+    assert helpers.conv1d(np.full(3, 200, np.uint8), np.ones(2, np.uint8)).tolist() == [400, 400]
+
+
+def test_integers_too_large_even_for_int64_are_refused():
+    big = np.full((3, 3), 2**40, np.int64)
+    for fn in (helpers.conv2d, helpers.conv2d_naive, helpers.conv_transpose2d):
+        with pytest.raises(ValueError, match="too large to add up exactly.*float"):
+            fn(big, big)
+
+
 # ----------------------------------------------------------------------------- bad input
 @pytest.mark.parametrize("call, exc, words", [
     (lambda: helpers.conv2d(np.ones((5, 6)), np.ones((7, 7))), ValueError, ["kernel 7×7", "5×6", "−1"]),
