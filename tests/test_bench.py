@@ -1,9 +1,8 @@
 """benchmarks/bench.py in its --smoke mode, and the fast code paths it times, against torch.
 
 No timing is asserted here (the machines are shared and noisy): `make bench` reports the times. These
-tests check that every figure's code path runs and reports, and that the speed-ups did not change
-what conv2d, conv1d and max_pool2d compute on inputs large enough to take the fast paths (im2col built
-a few images at a time, the whole padded width computed per row, pooling tap by tap).
+tests check that every figure's code path runs and reports, and that conv2d, conv1d and max_pool2d
+compute the right numbers on the benchmark's inputs and other large ones (torch is the oracle).
 """
 
 import importlib.util
@@ -17,7 +16,6 @@ import torch
 import torch.nn.functional as F
 
 import helpers
-from helpers import conv as conv_module
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -42,9 +40,10 @@ def test_smoke_run_reports_every_figure(bench, tmp_path):
     for key in ("train_seconds", "series_seconds"):          # not run in smoke mode, and said so
         assert results[key] is None
         assert "not measured" in details[key]
-    # every layer of the conv figure is reported, with the threads it ran on
+    # every layer of the conv figure is reported, with the threads it ran on (one each)
     assert len([k for k in details["conv2d_vs_torch"] if "padding" in k]) == len(bench.LAYERS)
-    assert "threads" in details["conv2d_vs_torch"]
+    assert details["conv2d_vs_torch"]["threads"].startswith("torch 1;")
+    assert "OPENBLAS_NUM_THREADS=1" in details["conv2d_vs_torch"]["threads"]
     # every explorer module is searched, every explorer reported, and the figure is the worst one
     found = bench.explorers()
     modules = sorted(p.stem for p in (ROOT / "helpers").glob("explorers_*.py"))
@@ -60,7 +59,7 @@ def test_verdicts_follow_bar_and_goal(bench):
     assert bench.verdict("conv2d_vs_torch", 2.0) == "bar met"
     assert bench.verdict("conv2d_vs_torch", 3.5) == "MISSES BAR"
     assert bench.verdict("naive_vs_fast_speedup", 300.0) == "goal met"
-    assert bench.verdict("naive_vs_fast_speedup", 10.0) == "MISSES BAR"
+    assert bench.verdict("naive_vs_fast_speedup", 150.0) == "MISSES BAR"
     assert bench.verdict("series_seconds", math.nan) == "not measured"
 
 
@@ -89,23 +88,11 @@ def test_benchmark_layers_match_torch_in_float32(xs, ws):
     np.testing.assert_allclose(out, torch_conv2d(x, w, b, padding=ws[-1] // 2), rtol=1e-4, atol=1e-4)
 
 
-def chunk_sizes(n, per_image_bytes):
-    """The images per chunk that conv2d uses on one thread (nearly equal chunks of about _IM2COL_BYTES)."""
-    parts = min(n, -(-n * per_image_bytes // conv_module._IM2COL_BYTES))
-    bounds = [i * n // parts for i in range(parts + 1)]
-    return {hi - lo for lo, hi in zip(bounds, bounds[1:])}
-
-
-@pytest.mark.parametrize("threads", ["1", "2"])
 @pytest.mark.parametrize("stride, padding, dilation", [(1, 1, 1), (1, 0, 1), (2, 1, 1), (1, 2, 2), ((1, 2), 1, 1),
                                                        ((2, 1), (0, 2), (1, 2)), (3, 2, 1)])
-def test_large_batches_in_several_chunks_match_torch(monkeypatch, threads, stride, padding, dilation):
-    # 37 images of 24×24 with 5 channels: the im2col columns are built a few images at a time, in chunks
-    # of unequal sizes, on one thread or shared between two
-    monkeypatch.setenv("HELPERS_NUM_THREADS", threads)
+def test_a_large_batch_matches_torch(stride, padding, dilation):
+    # 37 images of 24×24 with 5 channels, in one call: the whole batch goes through one matrix product
     n, c_in, c_out, k, size = 37, 5, 6, 3, 24
-    sizes = chunk_sizes(n, (c_in * k * k + 1) * size * (size + 2) * 8)
-    assert len(sizes) == 2 and 1 < min(sizes)
     rng = np.random.default_rng(1)
     x = rng.standard_normal((n, c_in, size, size))
     w = rng.standard_normal((c_out, c_in, k, k))
@@ -114,7 +101,7 @@ def test_large_batches_in_several_chunks_match_torch(monkeypatch, threads, strid
     np.testing.assert_allclose(helpers.conv2d(x, w, b, **kw), torch_conv2d(x, w, b, **kw), rtol=1e-10, atol=1e-10)
 
 
-def test_integers_stay_exact_through_the_chunks():
+def test_integers_stay_exact_in_a_large_batch():
     rng = np.random.default_rng(2)
     x = rng.integers(-9, 10, (40, 4, 20, 20))
     w = rng.integers(-3, 4, (5, 4, 3, 3))
@@ -125,9 +112,8 @@ def test_integers_stay_exact_through_the_chunks():
     assert np.array_equal(out, expected.astype(np.int64))     # small integers: float64 torch is exact
 
 
-def test_values_next_to_the_extra_columns_are_not_mixed_in():
-    # the fast path computes every column of the padded width and drops the extra ones, which read into
-    # the next row: NaN in the last input column must reach only the outputs whose windows hold it
+def test_a_nan_reaches_only_the_outputs_whose_windows_hold_it():
+    # NaN in the last input column must not leak into windows of the next row
     x = np.zeros((3, 2, 6, 7))
     x[:, :, :, -1] = np.nan
     w = np.ones((1, 2, 3, 3))
