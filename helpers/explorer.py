@@ -173,15 +173,23 @@ class Explorer:
         """Add a ▶ button that steps the ``slider`` control; its range follows the controls in ``follow``.
 
         ``n_positions()`` gives the number of positions for the current state.
+
+        The button and the slider are linked in the browser (``jslink``). When the page sets a link up it
+        copies the link's *source* into its *target* (``DirectionalLinkModel.updateBindings`` in
+        @jupyter-widgets/controls), so the slider is the source and the button starts at the slider's
+        value, range and step: an explorer built at step 5 still shows step 5 in JupyterLab and Voilà.
         """
         import ipywidgets as widgets
 
         row = box.children[0]
         ctrls = {c.description_name: c for c in row.children}
         step = ctrls[slider]
-        play = widgets.Play(min=0, max=step.max, step=1, interval=interval, description="play")
-        widgets.jslink((play, "value"), (step, "value"))
-        widgets.jslink((step, "max"), (play, "max"))
+        play = widgets.Play(value=step.value, min=step.min, max=step.max, step=step.step, interval=interval,
+                            description="play")
+        self._play = play
+        self._play_links = [widgets.jslink((step, "min"), (play, "min")),
+                            widgets.jslink((step, "max"), (play, "max")),
+                            widgets.jslink((step, "value"), (play, "value"))]
 
         def follow_range(change):
             step.max = n_positions() - 1

@@ -696,9 +696,10 @@ class CNNBuilder(Explorer):
         c, h, w = self.state["input_shape"] if len(self.state["input_shape"]) == 3 else (3, 50, 70)
         slider = {"continuous_update": False, "style": {"description_width": "80px"},
                   "layout": W.Layout(width="260px")}
-        sizes = {"channels": W.IntSlider(value=c, min=1, max=64, description="channels C", **slider),
-                 "height": W.IntSlider(value=h, min=1, max=256, description="height H", **slider),
-                 "width": W.IntSlider(value=w, min=1, max=256, description="width W", **slider)}
+        # a slider's range reaches the builder's own input, so the widget shows the state it starts in
+        sizes = {"channels": W.IntSlider(value=c, min=1, max=max(64, c), description="channels C", **slider),
+                 "height": W.IntSlider(value=h, min=1, max=max(256, h), description="height H", **slider),
+                 "width": W.IntSlider(value=w, min=1, max=max(256, w), description="width W", **slider)}
         layer_list = W.Select(options=[], rows=9, description="layers", layout=W.Layout(width="360px"))
         small = {"style": {"description_width": "90px"}, "layout": W.Layout(width="190px")}
         kind = W.Dropdown(options=list(KINDS), value="conv", description="new layer", **small)

@@ -152,3 +152,13 @@ def test_update_is_fast():
             ex.update(**change)
             times.append(time.process_time() - t0)
     assert statistics.median(times) <= 0.150
+
+
+def test_widget_starts_where_the_explorer_starts():
+    start = {"size": 7, "kernel_size": 5, "padding": 2, "stride": 3, "dilation": 1}
+    ex = ConvArithmeticExplorer(**start)
+    shown = ex.render_png()
+    box = ex.widget()
+    ctrls = {c.description_name: c for c in box.children[0].children}
+    assert {name: c.value for name, c in ctrls.items()} == start == ex.state
+    assert ex._image.value == shown

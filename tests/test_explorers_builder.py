@@ -320,3 +320,13 @@ def test_widget_controls_drive_the_picture():
     assert layer_list.options[6] == "6: Flatten()" and b.compute(**b.state)["error"] is None
     buttons["reset"].click()
     assert b.state["input_shape"] == (3, 50, 70) and sliders[1].value == 50
+
+
+@pytest.mark.parametrize("shape", [(1, 28, 28), (3, 300, 260)])
+def test_widget_starts_where_the_builder_starts(shape):
+    """The size sliders show the input the builder was made with, even beyond their usual range."""
+    b = CNNBuilder(input_shape=shape)
+    box = b.widget()
+    assert tuple(s.value for s in box.children[0].children) == shape == b.state["input_shape"]
+    box.children[0].children[0].value = 2                              # moving one slider keeps the others
+    assert b.state["input_shape"] == (2, *shape[1:])

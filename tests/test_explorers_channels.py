@@ -191,3 +191,11 @@ def test_widget_has_one_dropdown_per_pair():
     before = box.children[1].value
     ctrls["k10"].value = "blur"
     assert ex.state["k10"] == "blur" and box.children[1].value != before
+
+
+def test_widget_starts_where_the_explorer_starts():
+    ex = ChannelExplorer(k00="blur", k12="identity")
+    box = ex.widget()
+    ctrls = {c.description_name: c for c in box.children[0].children}
+    assert {name: c.value for name, c in ctrls.items()} == {**DEFAULT_CHOICE, "k00": "blur", "k12": "identity"}
+    assert ex.state == {**DEFAULT_CHOICE, "k00": "blur", "k12": "identity"}

@@ -166,3 +166,11 @@ def test_widget_controls_drive_the_state():
     ctrls["mode"].value = "avg"
     ctrls["kernel_size"].value = 3
     assert ex.state == {"mode": "avg", "kernel_size": 3, "stride": 2} and box.children[1].value != before
+
+
+def test_widget_starts_where_the_explorer_starts():
+    ex = PoolingExplorer(mode="avg", kernel_size=3, stride=1)
+    box = ex.widget()
+    ctrls = {c.description_name: c for c in box.children[0].children}
+    assert {name: c.value for name, c in ctrls.items()} == {"mode": "avg", "kernel_size": 3, "stride": 1}
+    assert ex.state == {"mode": "avg", "kernel_size": 3, "stride": 1}
