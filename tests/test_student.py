@@ -7,6 +7,7 @@ student notebook top to bottom, where each check must answer "not answered yet" 
 
 from __future__ import annotations
 
+import errno
 import json
 import re
 import subprocess
@@ -232,6 +233,227 @@ def test_command_line_reports_a_bad_notebook_and_builds_the_rest(tmp_path):
     assert "07_missing.ipynb does not exist" in proc.stderr
     assert (tmp_path / "student" / "05_demo.ipynb").exists()
     assert not (tmp_path / "student" / "06_bad.ipynb").exists()
+
+
+# --- when the build cannot do what it was asked: one sentence, no traceback, the student's file untouched -----
+#
+# Each test runs the tool as a student or teacher would (a subprocess) on temporary folders. Read-only is
+# simulated with chmod, which does not stop root from writing: the tool therefore honours the permission bits
+# itself, for every user, so these tests check the same thing as root and as anyone else. Where `chattr +i`
+# works (root on ext4 and most local file systems), the immutable-file tests also check a refusal that comes
+# from the system itself; elsewhere they are skipped and say why. A full disk is simulated by a wrapper that
+# makes the rename which completes a write fail with ENOSPC, the error a full disk gives.
+
+def _tool(*args, cwd) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(TOOL), "student", *map(str, args)], capture_output=True,
+                          text=True, cwd=cwd)
+
+
+def _said_once(proc, returncode: int, *words: str) -> str:
+    """The run ended with ``returncode`` and said one sentence on stderr, containing ``words``, no traceback."""
+    assert "Traceback" not in proc.stderr + proc.stdout, proc.stderr
+    assert proc.returncode == returncode, proc.stderr
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, proc.stderr
+    for word in words:
+        assert word in lines[0], lines[0]
+    return lines[0]
+
+
+def _student_copy(tmp_path) -> tuple[Path, Path]:
+    """A teacher's notebook built once into tmp_path/student; returns (source, the student's copy)."""
+    src = _teacher(tmp_path)
+    out = tmp_path / "student"
+    build_student([src], out)
+    return src, out / src.name
+
+
+def _chattr(path: Path, flag: str) -> bool:
+    try:
+        return subprocess.run(["chattr", flag, str(path)], capture_output=True).returncode == 0
+    except OSError:
+        return False
+
+
+@pytest.fixture
+def immutable():
+    """Mark a path immutable with `chattr +i` (undone afterwards); skips where the system does not allow it."""
+    marked = []
+
+    def mark(path: Path) -> Path:
+        if not _chattr(path, "+i"):
+            pytest.skip("`chattr +i` is not available here (it needs root and a file system that supports it); "
+                        "the chmod test checks the same message")
+        marked.append(path)
+        return path
+
+    yield mark
+    for path in marked:
+        _chattr(path, "-i")
+
+
+def test_out_that_is_a_file_is_left_alone_and_explained(tmp_path):
+    src = _teacher(tmp_path)
+    (tmp_path / "student").write_bytes(b"my notes, not a folder\n")
+    proc = _tool(src, "--out", "student", cwd=tmp_path)
+    _said_once(proc, 1, "student is a file, not a folder", "move or rename that file", "--out")
+    assert (tmp_path / "student").read_bytes() == b"my notes, not a folder\n"
+
+
+def test_out_under_a_file_is_explained(tmp_path):
+    src = _teacher(tmp_path)
+    (tmp_path / "build").write_bytes(b"")
+    proc = _tool(src, "--out", "build/student", cwd=tmp_path)
+    _said_once(proc, 1, "could not create the folder build/student")
+
+
+@pytest.mark.parametrize("how", ["chmod", "chattr"])
+def test_a_read_only_out_folder_is_explained_and_nothing_is_written(tmp_path, how, immutable):
+    src, mine = _student_copy(tmp_path)
+    before = {p.name: p.read_bytes() for p in mine.parent.iterdir()}
+    _teacher(tmp_path, "Version 2 of the text.")
+    if how == "chmod":
+        mine.parent.chmod(0o555)
+    else:
+        immutable(mine.parent)
+    try:
+        proc = _tool(src, "--out", "student", cwd=tmp_path)
+        after = {p.name: p.read_bytes() for p in mine.parent.iterdir()}
+    finally:
+        if how == "chmod":
+            mine.parent.chmod(0o755)
+    _said_once(proc, 1, "student is read-only, so no notebook was written", "chmod u+w student")
+    assert after == before
+
+
+@pytest.mark.parametrize("how", ["chmod", "chattr"])
+def test_a_read_only_notebook_is_kept_and_the_new_version_goes_beside_it(tmp_path, how, immutable):
+    src, mine = _student_copy(tmp_path)             # not edited: the build would normally update it
+    before = mine.read_bytes()
+    _teacher(tmp_path, "Version 2 of the text.")
+    if how == "chmod":
+        mine.chmod(0o444)
+    else:
+        immutable(mine)
+    proc = _tool(src, "--out", "student", cwd=tmp_path)
+    _said_once(proc, 0, "student/05_demo.ipynb is read-only, so it was left as it is",
+               "student/05_demo.new.ipynb", "chmod u+w")
+    assert mine.read_bytes() == before
+    assert _sources(mine.parent / "05_demo.new.ipynb")[0] == "Version 2 of the text."
+
+
+@pytest.mark.parametrize("edited_too", [False, True])
+def test_a_damaged_notebook_is_kept_and_a_fresh_copy_goes_beside_it(tmp_path, edited_too):
+    """A notebook that is not JSON (a crash while saving, a bad merge) gets a fresh copy even when the
+    build has nothing new, since the student cannot open theirs."""
+    src, mine = _student_copy(tmp_path)
+    damaged = mine.read_bytes()[:200]              # cut off mid-file, as a crash while saving leaves it
+    mine.write_bytes(damaged)
+    if edited_too:
+        _teacher(tmp_path, "Version 2 of the text.")
+    proc = _tool(src, "--out", "student", cwd=tmp_path)
+    _said_once(proc, 0, "student/05_demo.ipynb is damaged (not valid JSON", "left as it is",
+               "student/05_demo.new.ipynb", "copy your work across")
+    assert mine.read_bytes() == damaged
+    fresh = _sources(mine.parent / "05_demo.new.ipynb")
+    assert fresh[0] == ("Version 2 of the text." if edited_too else "Version 1 of the text.")
+
+
+def test_a_folder_where_the_notebook_should_be_is_left_alone(tmp_path):
+    src = _teacher(tmp_path)
+    (tmp_path / "student" / "05_demo.ipynb").mkdir(parents=True)
+    proc = _tool(src, "--out", "student", cwd=tmp_path)
+    _said_once(proc, 0, "student/05_demo.ipynb is not a file, so it was left as it is", "05_demo.new.ipynb")
+    assert (tmp_path / "student" / "05_demo.ipynb").is_dir()
+
+
+@pytest.mark.parametrize("given, words", [
+    ("src/07_missing.ipynb", ["notebook src/07_missing.ipynb does not exist", "check the path"]),
+    ("src", ["src is a folder, not a notebook", "src/*.ipynb"]),
+])
+def test_a_bad_notebook_path_is_explained(tmp_path, given, words):
+    _teacher(tmp_path)
+    proc = _tool(given, "--out", "student", cwd=tmp_path)
+    _said_once(proc, 1, *words)
+
+
+def test_the_same_notebook_name_twice_is_refused(tmp_path):
+    src = _teacher(tmp_path)
+    other = _write(nbformat.read(str(src), as_version=4), tmp_path / "other" / src.name)
+    proc = _tool(src, other, "--out", "student", cwd=tmp_path)
+    _said_once(proc, 1, "src/05_demo.ipynb and other/05_demo.ipynb are both named 05_demo.ipynb")
+    assert _sources(tmp_path / "student" / "05_demo.ipynb")[0] == "Version 1 of the text."
+
+
+# Runs the tool with the rename that completes each write failing for files whose name ends with argv[1]:
+# OSError with error number argv[2], or Ctrl-C (KeyboardInterrupt) for 0.
+FAILING_WRITE = """
+import errno, os, runpy, sys
+suffix, number = sys.argv[1], int(sys.argv[2])
+real = os.replace
+def replace(src, dst, *args, **kwargs):
+    if str(dst).endswith(suffix):
+        if number == 0:
+            raise KeyboardInterrupt
+        raise OSError(number, os.strerror(number), str(dst))
+    return real(src, dst, *args, **kwargs)
+os.replace = replace
+sys.argv = sys.argv[3:]
+runpy.run_path(sys.argv[0], run_name="__main__")
+"""
+
+
+def _tool_with_failing_write(suffix: str, number: int, *args, cwd) -> subprocess.CompletedProcess:
+    cmd = [sys.executable, "-c", FAILING_WRITE, suffix, str(number), str(TOOL), "student", *map(str, args)]
+    return subprocess.run(cmd, capture_output=True, text=True, cwd=cwd)
+
+
+def test_a_full_disk_while_writing_the_new_copy_is_explained(tmp_path):
+    src, mine = _student_copy(tmp_path)
+    edited = _edit(mine, "7  # my answer")
+    _teacher(tmp_path, "Version 2 of the text.")
+    proc = _tool_with_failing_write(".new.ipynb", errno.ENOSPC, src, "--out", "student", cwd=tmp_path)
+    _said_once(proc, 1, "could not write student/05_demo.new.ipynb (No space left on device)",
+               "student/05_demo.ipynb was left as it is", "free some disk space")
+    assert mine.read_bytes() == edited
+    assert sorted(p.name for p in mine.parent.iterdir()) == [".manifest.json", "05_demo.ipynb"]  # no temp file
+
+
+def test_a_full_disk_while_updating_is_explained_and_the_old_file_stays_whole(tmp_path):
+    src, mine = _student_copy(tmp_path)
+    before = mine.read_bytes()
+    _teacher(tmp_path, "Version 2 of the text.")
+    proc = _tool_with_failing_write("05_demo.ipynb", errno.ENOSPC, src, "--out", "student", cwd=tmp_path)
+    _said_once(proc, 1, "could not update student/05_demo.ipynb (No space left on device)",
+               "left as it was")
+    assert mine.read_bytes() == before
+    # the manifest still records the old version, so the next build updates the file instead of keeping it
+    assert build_student([src], mine.parent)["05_demo.ipynb"] == ("updated", "05_demo.ipynb")
+
+
+def test_a_manifest_that_cannot_be_saved_is_explained(tmp_path):
+    src = _teacher(tmp_path)
+    proc = _tool_with_failing_write(".manifest.json", errno.EACCES, src, "--out", "student", cwd=tmp_path)
+    _said_once(proc, 1, "could not save student/.manifest.json (Permission denied)", "run the build again")
+    assert (tmp_path / "student" / "05_demo.ipynb").exists()
+
+
+def test_ctrl_c_stops_without_a_traceback_and_leaves_no_half_file(tmp_path):
+    src, mine = _student_copy(tmp_path)
+    before = mine.read_bytes()
+    _teacher(tmp_path, "Version 2 of the text.")
+    proc = _tool_with_failing_write("05_demo.ipynb", 0, src, "--out", "student", cwd=tmp_path)
+    _said_once(proc, 130, "stopped (Ctrl-C)", "run the same command again")
+    assert mine.read_bytes() == before
+    assert sorted(p.name for p in mine.parent.iterdir()) == [".manifest.json", "05_demo.ipynb"]
+
+
+def test_an_update_keeps_the_file_permissions(tmp_path):
+    src, mine = _student_copy(tmp_path)
+    mine.chmod(0o640)
+    _teacher(tmp_path, "Version 2 of the text.")
+    assert build_student([src], mine.parent)["05_demo.ipynb"] == ("updated", "05_demo.ipynb")
+    assert mine.stat().st_mode & 0o777 == 0o640
 
 
 # --- every notebook of the series ---------------------------------------------------------------------------

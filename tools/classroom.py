@@ -13,7 +13,11 @@ Without NOTEBOOK arguments every ``notebooks/NN_*.ipynb`` is built (``make stude
   pointer to the instructor version, and all outputs, execution counts and widget state are cleared. A
   student's edits are never overwritten: ``build/student/.manifest.json`` records a hash of each file as it
   was last written, and a file that no longer matches it gets the new version *beside* it
-  (``NN_name.new.ipynb``), with a message saying so.
+  (``NN_name.new.ipynb``), with a message saying so. So does a notebook marked read-only (for every user,
+  root included) and a damaged one (not valid JSON), each with a sentence on stderr. A build that cannot
+  complete (``build/student`` is a file or read-only, a source notebook is missing, a write fails) says in
+  one sentence what happened and what to do, exits with status 1 and leaves every student file as it was;
+  files are written whole (a temporary file, then renamed), so a failed write leaves nothing half-written.
 * **slides** converts the executed notebooks (their stored outputs, their cells' ``slideshow`` metadata)
   with nbconvert's reveal.js exporter, the same as ``jupyter nbconvert --to slides``. **html** does the
   same with the HTML exporter; the widget state that ``make execute`` stored in each notebook is embedded,
@@ -130,12 +134,20 @@ def default_notebooks() -> list[Path]:
 def _read(path: Path):
     import nbformat
 
+    path = Path(path)
+    if path.is_dir():
+        raise BuildError(f"{_shown(path)} is a folder, not a notebook: name the .ipynb files inside it "
+                         f"(e.g. {_shown(path)}/*.ipynb)")
     try:
         return nbformat.read(str(path), as_version=4)
     except FileNotFoundError:
-        raise BuildError(f"notebook {path} does not exist") from None
+        raise BuildError(f"notebook {_shown(path)} does not exist: check the path (the series' notebooks "
+                         "are notebooks/NN_*.ipynb)") from None
+    except OSError as err:
+        raise BuildError(f"notebook {_shown(path)} cannot be read ({_why(err)}): make it readable "
+                         "(chmod u+r) and run the build again") from None
     except Exception as err:  # nbformat raises several kinds for a file that is not a notebook
-        raise BuildError(f"{path} is not a readable notebook: {err}") from None
+        raise BuildError(f"{_shown(path)} is not a readable notebook: {err}") from None
 
 
 def _tags(cell) -> list:
@@ -252,14 +264,64 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def _why(err: OSError) -> str:
+    return err.strerror or type(err).__name__
+
+
+def _writable(path: Path) -> bool:
+    """Whether the build may write ``path`` (a file, or a folder to create files in).
+
+    The permission bits are checked as well as what the system allows: root may write anything, but a
+    notebook or folder that someone marked read-only stays read-only for the build, whoever runs it.
+    """
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return False
+    wanted = os.W_OK | (os.X_OK if path.is_dir() else 0)
+    return os.access(path, wanted) and bool(mode & 0o222)
+
+
+def _write_file(path: Path, data: bytes) -> None:
+    """Write ``data`` as ``path`` all at once: a write that fails (a full disk) leaves no half-written file.
+
+    The new file keeps the permissions and, where allowed, the owner of the file it replaces.
+    """
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        try:
+            old = path.stat()
+        except FileNotFoundError:
+            mask = os.umask(0)
+            os.umask(mask)
+            os.chmod(tmp, 0o666 & ~mask)
+        else:
+            os.chmod(tmp, old.st_mode & 0o7777)
+            if hasattr(os, "chown") and os.stat(tmp).st_uid != old.st_uid:
+                try:
+                    os.chown(tmp, old.st_uid, old.st_gid)
+                except OSError:
+                    pass
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
 def _load_manifest(out: Path) -> dict:
     path = out / MANIFEST
     if not path.exists():
         return {}
     try:
         files = json.loads(path.read_text(encoding="utf-8")).get("files", {})
-    except (ValueError, AttributeError):
-        print(f"warning: {path} is unreadable; every existing notebook is treated as edited", file=sys.stderr)
+    except (OSError, ValueError, AttributeError):
+        print(f"warning: {_shown(path)} is unreadable; every existing notebook is treated as edited",
+              file=sys.stderr)
         return {}
     return {k: v for k, v in files.items() if isinstance(k, str) and isinstance(v, str)}
 
@@ -268,7 +330,7 @@ def _save_manifest(out: Path, files: dict) -> None:
     about = ("sha256 of each notebook as tools/classroom.py last wrote it; a notebook that differs was "
              "edited and is never overwritten")
     text = json.dumps({"about": about, "files": dict(sorted(files.items()))}, indent=1)
-    (out / MANIFEST).write_text(text + "\n", encoding="utf-8")
+    _write_file(out / MANIFEST, (text + "\n").encode("utf-8"))
 
 
 def _alternatives(name: str):
@@ -278,67 +340,167 @@ def _alternatives(name: str):
         yield f"{stem}.new{n}.ipynb"
 
 
-def place(out: Path, name: str, data: bytes, manifest: dict) -> tuple[str, str]:
-    """Write ``data`` as ``out/name`` unless a student edited that file; returns (status, file written).
+def _is_json(data: bytes) -> bool:
+    try:
+        json.loads(data.decode("utf-8"))
+    except ValueError:  # UnicodeDecodeError too
+        return False
+    return True
+
+
+def _write_beside(out: Path, name: str, data: bytes, manifest: dict) -> str:
+    """Write ``data`` as the first free (or still unedited) ``NN_name.new*.ipynb``; returns its name."""
+    digest = _sha256(data)
+    for alt in _alternatives(name):
+        path = out / alt
+        if path.exists() or path.is_symlink():
+            if not path.is_file():
+                continue
+            try:
+                current = _sha256(path.read_bytes())
+            except OSError:
+                continue
+            if current == digest:
+                manifest[alt] = digest
+                return alt
+            if current != manifest.get(alt) or not _writable(path):
+                continue                                   # edited or protected: leave it too
+        try:
+            _write_file(path, data)
+        except OSError as err:
+            raise BuildError(f"could not write {_shown(path)} ({_why(err)}); {_shown(out / name)} was left "
+                             "as it is: free some disk space or make the folder writable, then run the build "
+                             "again") from None
+        manifest[alt] = digest
+        return alt
+    raise BuildError(f"{_shown(out / name)} has 999 versions beside it already ({name[:-6]}.new*.ipynb), so "
+                     "the new one was not written: delete the ones you no longer need and run the build again")
+
+
+def place(out: Path, name: str, data: bytes, manifest: dict) -> tuple[str, str, str | None]:
+    """Write ``data`` as ``out/name`` unless a student edited that file; returns (status, file written, why).
 
     status is ``written`` (new file), ``updated`` (replaced an unedited file), ``unchanged``,
-    ``kept`` (the student's edited file stays and there is nothing new) or ``beside`` (the student's
-    edited file stays and the new version went to a ``.new`` file).
+    ``kept`` (the student's edited file stays and there is nothing new) or ``beside`` (the file stays
+    and the new version went to a ``.new`` file). ``why`` says, for ``beside``, what kept the file:
+    ``edited``, ``read-only`` (marked so, though unedited), ``damaged`` (not JSON; then a fresh copy goes
+    beside it even when the build has nothing new), ``not a file`` or ``unreadable``.
+    A write that fails raises :class:`BuildError`; the student's file is never touched.
     """
     digest = _sha256(data)
     target = out / name
-    if not target.exists():
-        target.write_bytes(data)
+    if not target.exists() and not target.is_symlink():
+        try:
+            _write_file(target, data)
+        except OSError as err:
+            raise BuildError(f"could not write {_shown(target)} ({_why(err)}): free some disk space or make "
+                             "the folder writable, then run the build again") from None
         manifest[name] = digest
-        return "written", name
-    current = _sha256(target.read_bytes())
+        return "written", name, None
+    if not target.is_file():
+        return "beside", _write_beside(out, name, data, manifest), "not a file"
+    try:
+        raw = target.read_bytes()
+    except OSError:
+        return "beside", _write_beside(out, name, data, manifest), "unreadable"
+    current = _sha256(raw)
     if current == digest:
         manifest[name] = digest
-        return "unchanged", name
+        return "unchanged", name, None
+    if not _is_json(raw):
+        return "beside", _write_beside(out, name, data, manifest), "damaged"
     last = manifest.get(name)
     if last is not None and current == last:
-        target.write_bytes(data)
+        if not _writable(target):
+            return "beside", _write_beside(out, name, data, manifest), "read-only"
+        try:
+            _write_file(target, data)
+        except OSError as err:
+            raise BuildError(f"could not update {_shown(target)} ({_why(err)}); it was left as it was: free "
+                             "some disk space or make the folder writable, then run the build again") from None
         manifest[name] = digest
-        return "updated", name
+        return "updated", name, None
     if last == digest:  # edited by the student, and the build has nothing new for them
-        return "kept", name
-    for alt in _alternatives(name):
-        path = out / alt
-        if not path.exists() or _sha256(path.read_bytes()) in (digest, manifest.get(alt)):
-            if not path.exists() or _sha256(path.read_bytes()) != digest:
-                path.write_bytes(data)
-            manifest[alt] = digest
-            return "beside", alt
-    raise BuildError(f"too many edited versions of {name} in {out}")
+        return "kept", name, None
+    return "beside", _write_beside(out, name, data, manifest), "edited"
+
+
+def _prepare_out(out: Path) -> None:
+    """Make sure ``out`` is a folder the build may write into; else a BuildError that says what to do."""
+    shown = _shown(out)
+    if (out.exists() or out.is_symlink()) and not out.is_dir():
+        raise BuildError(f"{shown} is a file, not a folder, so the student notebooks cannot be written into "
+                         "it; move or rename that file (the build left it as it is), or pass --out to build "
+                         "somewhere else")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise BuildError(f"could not create the folder {shown} ({_why(err)}): check that the folders above "
+                         "it exist as folders and are writable, or pass --out to build somewhere else") from None
+    if not _writable(out):
+        raise BuildError(f"{shown} is read-only, so no notebook was written into it; make it writable "
+                         f"(chmod u+w {shown}) and run the build again, or pass --out to build somewhere else")
+
+
+def _say_beside(out: Path, name: str, written: str, why: str | None) -> None:
+    mine, new = _shown(out / name), _shown(out / written)
+    if why == "edited":
+        print(f"{mine} has your edits, so it was left as it is; the new version is {new}: compare the two "
+              "and keep what you want.")
+    elif why == "read-only":
+        print(f"{mine} is read-only, so it was left as it is; the new version is {new} (make the file "
+              "writable, e.g. chmod u+w, to have the build update it in place).", file=sys.stderr)
+    elif why == "damaged":
+        print(f"{mine} is damaged (not valid JSON, so Jupyter cannot open it); it was left as it is and a fresh "
+              f"copy was written beside it as {new}: copy your work across from the damaged file (any text "
+              "editor opens it).", file=sys.stderr)
+    else:
+        print(f"{mine} is {'not a file' if why == 'not a file' else 'unreadable'}, so it was left as it is; "
+              f"the new version is {new}.", file=sys.stderr)
 
 
 def build_student(notebooks, out: Path) -> dict:
-    """Write the student version of each notebook into ``out``; returns {notebook name: (status, file)}."""
+    """Write the student version of each notebook into ``out``; returns {notebook name: (status, file)}.
+
+    Problems that stop a notebook (a bad source, a write that fails) are collected, the other notebooks
+    are still built, and a :class:`BuildError` at the end names them all.
+    """
     import nbformat
 
-    out.mkdir(parents=True, exist_ok=True)
+    out = Path(out)
+    _prepare_out(out)
     manifest = _load_manifest(out)
-    results, problems = {}, []
+    results, problems, sources = {}, [], {}
     for path in notebooks:
         path = Path(path)
+        if path.name in sources:
+            problems.append(f"{_shown(sources[path.name])} and {_shown(path)} are both named {path.name}, so "
+                            "only the first was built: build them into different folders (--out)")
+            continue
+        sources[path.name] = path
         try:
             nb = student_notebook(_read(path), path.name)
+            data = (nbformat.writes(nb) + "\n").encode("utf-8")
+            status, written, why = place(out, path.name, data, manifest)
         except BuildError as err:
             problems.append(str(err))
             continue
-        data = (nbformat.writes(nb) + "\n").encode("utf-8")
-        status, written = place(out, path.name, data, manifest)
         results[path.name] = (status, written)
         if status == "beside":
-            print(f"{_shown(out / path.name)} has your edits, so it was left as it is; the new version is "
-                  f"{_shown(out / written)}: compare the two and keep what you want.")
+            _say_beside(out, path.name, written, why)
         elif status == "kept":
             print(f"{_shown(out / path.name)}: kept your edits (there is no new version).")
         else:
             print(f"{_shown(out / written)}: {status}")
-    _save_manifest(out, manifest)
+    try:
+        _save_manifest(out, manifest)
+    except OSError as err:
+        problems.append(f"could not save {_shown(out / MANIFEST)} ({_why(err)}), the record of what the build "
+                        "wrote: free some disk space or make the folder writable, then run the build again")
+    if len(problems) == 1:
+        raise BuildError(problems[0])
     if problems:
-        raise BuildError("these notebooks were not written:\n  " + "\n  ".join(problems))
+        raise BuildError("the build did not complete:\n  " + "\n  ".join(problems))
     return results
 
 
@@ -529,6 +691,15 @@ def main(argv=None) -> int:
             build_pages(args.command, notebooks, args.out, cdn=args.cdn)
     except BuildError as err:
         print(f"error: {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("stopped (Ctrl-C); every file already written is complete: run the same command again to "
+              "finish.", file=sys.stderr)
+        return 130
+    except OSError as err:  # a failure no message above foresaw: say what and where, without a traceback
+        where = f" ({err.filename})" if err.filename else ""
+        print(f"error: {_why(err)}{where}: check that the paths exist, are writable and the disk has room, "
+              "then run the same command again.", file=sys.stderr)
         return 1
     return 0
 
