@@ -1,7 +1,5 @@
 """ConvArithmeticExplorer: its pure core against torch, its constraints, its picture and its speed."""
 
-import statistics
-import time
 
 import numpy as np
 import pytest
@@ -139,19 +137,6 @@ def test_widget_reflects_constraints():
     ctrls["kernel_size"].value = 1
     assert ex.state["padding"] == 0 and ctrls["padding"].value == 0
     assert ex._image.value != before
-
-
-def test_update_is_fast():
-    """One slider move: median ≤ 150 ms of CPU time (target 50 ms), measured over the benchmark states."""
-    ex = ConvArithmeticExplorer()
-    ex.update()
-    times = []
-    for _ in range(2):
-        for change in ex.benchmark_states():
-            t0 = time.process_time()
-            ex.update(**change)
-            times.append(time.process_time() - t0)
-    assert statistics.median(times) <= 0.150
 
 
 def test_widget_starts_where_the_explorer_starts():
