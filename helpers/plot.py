@@ -1,7 +1,9 @@
-"""Figures the notebooks share: a small matrix with its numbers, a grid of images, boxes on a scene.
+"""Figures the notebooks share: a small matrix with its numbers, a grid of images, boxes on a scene, the pushes of a
+1D convolution's gradient.
 
-Plotting aids, not lessons: each draws on a matplotlib axis (or returns a figure) and computes nothing a
-notebook teaches. matplotlib is imported inside the functions, so ``import helpers`` stays light.
+Plotting aids, not lessons: each draws on a matplotlib axis (or returns a figure); the numbers it writes are
+the ones the notebook computes and checks beside it. matplotlib is imported inside the functions, so
+``import helpers`` stays light.
 """
 
 from __future__ import annotations
@@ -14,6 +16,11 @@ from ._validate import as_array
 # colour maps centred on zero: their colour limits are set symmetric (±) by default
 _DIVERGING = {"RdBu", "RdBu_r", "bwr", "bwr_r", "coolwarm", "coolwarm_r", "seismic", "seismic_r", "PuOr", "PuOr_r"}
 WINDOW_COLOURS = ["#2f9e44", "#1c7ed6", "#f59f00", "#ae3ec9"]
+# a cell is dark (white text) below this luma (0.299 R + 0.587 G + 0.114 B): about where black and white text
+# have the same contrast; RdBu's and coolwarm's pale default (± 1.6·max) stays above it: all numbers black
+DARK_BELOW = 0.45
+PUSH_COLOURS = ["tab:blue", "tab:orange", "tab:green", "tab:purple", "tab:brown"]
+_SUBSCRIPT = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 
 
 def _matrix_2d(a, name):
@@ -48,7 +55,7 @@ def show_matrix(ax, a, title="", *, cmap="gray", vmin=None, vmax=None, fmt=numbe
     colours = mpl.colormaps[cmap] if isinstance(cmap, str) else cmap
     for (r, c), v in np.ndenumerate(a):
         red, green, blue, _ = colours((v - vmin) / (vmax - vmin))
-        dark = 0.299 * red + 0.587 * green + 0.114 * blue < 0.5
+        dark = 0.299 * red + 0.587 * green + 0.114 * blue < DARK_BELOW
         ax.text(c, r, fmt(v), ha="center", va="center", fontsize=fontsize, color="white" if dark else "black")
     if windows:
         from matplotlib.patches import Rectangle
@@ -135,4 +142,57 @@ def draw_boxes(ax, boxes, color, *, lw=1.5, ls="-"):
     return patches
 
 
-__all__ = ["draw_boxes", "show_image", "show_images", "show_matrix"]
+def _signed(v):
+    """``+2``, ``−1``, ``0``: a push with its sign, a real minus, no ``−0``."""
+    v = float(v) + 0.0                        # + 0.0 turns −0 into 0
+    return ("+" if v > 0 else "") + number(v)
+
+
+def draw_pushes(ax, x, grad_c, title=""):
+    """Draw how a 1D convolution's output gradient ``grad_c`` reaches the weights, one line per use of a weight.
+
+    ``x`` (L,) is the input and ``grad_c`` (L − K + 1,) is ∂L/∂c for c = conv1d(x, w) (stride 1, no padding), so
+    the kernel has K = L − len(grad_c) + 1 weights. The line from x[i + k] to c[i] is one use of weight w_k
+    (colour k of ``PUSH_COLOURS``), labelled with its push ∂L/∂c[i] · x[i + k]; zero pushes are faint. The
+    title adds the pushes up per weight, ∂L/∂w_k = Σ_i ∂L/∂c[i] · x[i + k]. Returns those sums, shape (K,).
+
+    >>> import matplotlib; matplotlib.use("Agg"); import matplotlib.pyplot as plt
+    >>> draw_pushes(plt.figure().gca(), [0, 1, 0, 1, 1], [2, 0, 2, 0]).tolist()
+    [0.0, 4.0]
+    """
+    x = as_array(x, "x").astype(float)
+    grad_c = as_array(grad_c, "grad_c").astype(float)
+    if x.ndim != 1 or grad_c.ndim != 1 or not 1 <= len(grad_c) <= len(x):
+        raise ValueError(f"x and grad_c must be 1D with 1 ≤ len(grad_c) ≤ len(x) (one gradient per output of "
+                         f"the convolution); got shapes {x.shape} and {grad_c.shape}.")
+    K = len(x) - len(grad_c) + 1
+    if K > len(PUSH_COLOURS):
+        raise ValueError(f"draw_pushes draws kernels of at most {len(PUSH_COLOURS)} weights (one colour each); "
+                         f"len(x) − len(grad_c) + 1 = {K}.")
+    totals = np.zeros(K)
+    for i, g in enumerate(grad_c):
+        for k in range(K):
+            push = g * x[i + k] + 0.0
+            totals[k] += push
+            colour = PUSH_COLOURS[k]
+            ax.plot([i + k, i + 0.5], [0, 1], color=colour, lw=1.2 + 1.5 * (push != 0),
+                    alpha=1.0 if push != 0 else 0.35)
+            ax.text(0.45 * (i + k) + 0.55 * (i + 0.5), 0.55 + 0.1 * k, _signed(push), color=colour,
+                    ha="center", fontsize=8, bbox=dict(fc="white", ec="none", pad=0.5))
+    for j, v in enumerate(x):
+        ax.text(j, -0.12, f"x{j}={number(v)}", ha="center", va="top", fontsize=8)
+    for i, g in enumerate(grad_c):
+        ax.text(i + 0.5, 1.08, f"∂L/∂c{i}={_signed(g)}", ha="center", va="bottom", fontsize=8)
+    ax.text(-0.55, 0, "x", ha="right", va="center", fontsize=10, style="italic")
+    ax.text(-0.55, 1, "c", ha="right", va="center", fontsize=10, style="italic")
+    ax.scatter(range(len(x)), [0] * len(x), s=60, color="0.3", zorder=3)
+    ax.scatter(np.arange(len(grad_c)) + 0.5, [1] * len(grad_c), s=60, color="0.3", zorder=3)
+    sums = ",  ".join(f"∂L/∂w{str(k).translate(_SUBSCRIPT)} = {_signed(t)}" for k, t in enumerate(totals))
+    ax.set_title(f"{title}\n{sums}" if title else sums, fontsize=9)
+    ax.set_xlim(-0.9, len(x) - 0.4)
+    ax.set_ylim(-0.35, 1.35)
+    ax.axis("off")
+    return totals
+
+
+__all__ = ["draw_boxes", "draw_pushes", "show_image", "show_images", "show_matrix"]

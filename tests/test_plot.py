@@ -37,6 +37,17 @@ def test_show_matrix_diverging_maps_are_symmetric_and_pale(ax):
     assert ax.texts[0].get_color() == "black"                    # −1: a pale blue cell
 
 
+@pytest.mark.parametrize("cmap", ["RdBu_r", "RdBu", "coolwarm"])
+def test_show_matrix_pale_diverging_default_writes_every_number_in_black(ax, cmap):
+    plot.show_matrix(ax, np.array([[-3, -1, 0, 2, 3]]), cmap=cmap)
+    assert {t.get_color() for t in ax.texts} == {"black"}
+
+
+def test_show_matrix_saturated_limits_write_white_on_the_extremes(ax):
+    plot.show_matrix(ax, np.array([[-2, -1, 0, 1, 2]]), cmap="RdBu_r", vmin=-2, vmax=2)
+    assert [t.get_color() for t in ax.texts] == ["white", "black", "black", "black", "white"]
+
+
 def test_show_matrix_outlines_pooling_windows(ax):
     plot.show_matrix(ax, np.arange(16).reshape(4, 4), windows=2)
     assert len(ax.patches) == 4
@@ -63,6 +74,30 @@ def test_draw_boxes_places_rectangles_on_pixel_edges(ax):
     assert patches[0].get_xy() == (1.5, 0.5) and patches[0].get_width() == 4 and patches[0].get_height() == 3
 
 
+def test_draw_pushes_one_line_per_use_of_a_weight_and_the_sums_of_the_pushes(ax):
+    x, g = np.array([0.0, 1, -1, 1, 1]), np.array([2.0, 0, -1, -3])
+    totals = plot.draw_pushes(ax, x, g, "example")
+    oracle = np.correlate(x, g, mode="valid")           # ∂L/∂w_k = Σ_i g_i · x_{i+k}
+    assert totals.tolist() == oracle.tolist() == [-2.0, -2.0]
+    assert len(ax.lines) == len(g) * 2                  # K = 5 − 4 + 1 = 2 weights, each used at 4 outputs
+    pushes = [ln for ln in ax.lines if ln.get_color() == "tab:orange"]
+    assert [ln.get_alpha() for ln in pushes] == [1.0, 0.35, 1.0, 1.0]      # g_1 = 0: a faint line
+    texts = [t.get_text() for t in ax.texts]
+    assert "−3" in texts and "+2" in texts and "x2=−1" in texts and "∂L/∂c2=−1" in texts
+    assert "-" not in "".join(texts)                    # real minus signs only
+    assert ax.get_title() == "example\n∂L/∂w₀ = −2,  ∂L/∂w₁ = −2"
+
+
+def test_draw_pushes_three_weights_and_a_zero_sum(ax):
+    x, g = np.arange(6.0), np.array([1.0, -1, 2, -1])
+    totals = plot.draw_pushes(ax, x, g)
+    assert totals.tolist() == np.correlate(x, g, mode="valid").tolist() == [0.0, 1.0, 2.0]
+    assert len(ax.lines) == 4 * 3
+    assert ax.get_title() == "∂L/∂w₀ = 0,  ∂L/∂w₁ = +1,  ∂L/∂w₂ = +2"
+    plot.draw_pushes(ax, [0, 1, 0, 1, 1], [-2, 0, 2, 0])                  # −0 is written as 0
+    assert ax.get_title() == "∂L/∂w₀ = 0,  ∂L/∂w₁ = 0"
+
+
 def test_show_image_takes_one_channel(ax):
     plot.show_image(ax, np.zeros((1, 4, 5)), "scene")
     assert ax.images[0].get_array().shape == (4, 5)
@@ -74,6 +109,8 @@ def test_show_image_takes_one_channel(ax):
     (lambda ax: plot.show_images(np.zeros((2, 4, 4)), titles=["x"]), ["one text per image"]),
     (lambda ax: plot.draw_boxes(ax, [1, 2, 3], "red"), ["top, left, bottom, right"]),
     (lambda ax: plot.show_image(ax, np.zeros((3, 4, 4))), ["image", "(H, W)"]),
+    (lambda ax: plot.draw_pushes(ax, [1, 2], [1, 2, 3]), ["len(grad_c) ≤ len(x)", "(2,)", "(3,)"]),
+    (lambda ax: plot.draw_pushes(ax, np.zeros(9), [1, 2]), ["at most 5 weights", "= 8"]),
 ])
 def test_bad_input_is_explained(ax, call, words):
     with pytest.raises(ValueError) as info:
