@@ -7,13 +7,62 @@ IndexError from deep inside an array routine.
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
 
 
-def as_array(x, name: str) -> np.ndarray:
-    """Return ``x`` as a numeric NumPy array (a new view or copy, never the caller's object mutated)."""
+# --------------------------------------------------------------------------- describing what was given
+def describe(value) -> str:
+    """A short description of a value that does not fit, for an error message: ``None``, ``the text '3'``…
+
+    >>> describe("3"), describe(None), describe(2.5), describe(float("nan"))
+    ("the text '3' (write 3 without quotes)", 'None', '2.5', 'nan (not a number)')
+    >>> describe(np.zeros((2, 3)))
+    'an array of shape (2, 3)'
+    """
+    if value is None:
+        return "None"
+    if isinstance(value, (str, bytes)):
+        text = value.decode(errors="replace") if isinstance(value, bytes) else value
+        try:
+            float(text)
+        except ValueError:
+            return f"the text {value!r}"
+        return f"the text {value!r} (write {text.strip()} without quotes)"
+    if isinstance(value, (bool, np.bool_)):
+        return f"{bool(value)} (a yes/no value)"
+    if isinstance(value, numbers.Real) and not isinstance(value, numbers.Integral) and math.isnan(value):
+        return "nan (not a number)"
+    if hasattr(value, "shape") and hasattr(value, "dtype") and getattr(value, "ndim", 0) > 0:
+        kind = "tensor" if hasattr(value, "detach") else "array"
+        return f"a{'n' if kind == 'array' else ''} {kind} of shape {tuple(value.shape)}"
+    if isinstance(value, type):
+        return f"the class {value.__name__} itself (not an object made from it)"
+    if callable(value) and hasattr(value, "__name__") and not hasattr(value, "shape"):
+        return f"the function {value.__name__}"
+    text = repr(value)
+    if len(text) > 60:
+        text = text[:57] + "…"
+    if isinstance(value, (numbers.Number, np.generic)):
+        return text
+    return f"{text} ({type(value).__name__})"
+
+
+def empty_message(shape, name: str) -> str:
+    """The message for an array with no entries along some axis."""
+    return f"{name} is empty (shape {tuple(shape)}): it needs at least one number along every axis."
+
+
+# --------------------------------------------------------------------------- arrays
+def as_array(x, name: str, *, empty: str = "never") -> np.ndarray:
+    """Return ``x`` as a numeric NumPy array (a new view or copy, never the caller's object mutated).
+
+    ``empty`` says which arrays without entries are accepted: ``"never"``; ``"batch"``, an array whose
+    first axis has length 0 and every other axis at least 1 (an empty batch, which torch accepts; the
+    caller checks that the form is a batched one); ``"any"``, every shape (for element-wise functions).
+    """
     if isinstance(x, np.ndarray):
         arr = x
     else:
@@ -40,25 +89,103 @@ def as_array(x, name: str) -> np.ndarray:
             f"{name} holds values of type {arr.dtype}, not numbers: pass integers or floats "
             f"(for example np.array([[0, 1], [1, 0]]))."
         )
-    if arr.size == 0:
-        raise ValueError(f"{name} is empty (shape {arr.shape}): it needs at least one number along every axis.")
+    if arr.size == 0 and not (
+            empty == "any"
+            or (empty == "batch" and arr.ndim >= 2 and arr.shape[0] == 0 and all(n > 0 for n in arr.shape[1:]))):
+        raise ValueError(empty_message(arr.shape, name))
     return arr
 
 
-def int_param(value, name: str, *, minimum: int) -> int:
-    """Check that ``value`` is a whole number at least ``minimum``; return it as an int."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        if isinstance(value, numbers.Real) and float(value).is_integer():
-            value = int(value)
+# --------------------------------------------------------------------------- single values
+def whole_or_none(value):
+    """``value`` as an int when it is a whole number (any integer type, a whole float such as 3.0, a 0-d
+    integer array), else None. bools are not numbers here."""
+    if isinstance(value, (bool, np.bool_)):
+        return None
+    if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "iuf":
+        value = value.item()
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real) and math.isfinite(value) and float(value).is_integer():
+        return int(value)
+    return None
+
+
+def _at_least(minimum: int) -> str:
+    return {0: "0 or more", 1: "1 or more"}.get(minimum, f"at least {minimum}")
+
+
+def whole(value, name: str, *, minimum: int | None = None, what: str = "") -> int:
+    """Check that ``value`` is a whole number (at least ``minimum``); return it as an int.
+
+    Integers of any kind (``3``, ``np.int64(3)``) and whole floats (``3.0``) fit. A wrong type (text,
+    None, a bool, a fraction, a list) raises TypeError; a number below ``minimum`` raises ValueError.
+    ``what`` follows the requirement in the messages, e.g. ``" (it picks the random draw)"``.
+
+    >>> whole(np.int64(3), "epochs", minimum=1)
+    3
+    >>> whole("3", "epochs", minimum=1)
+    Traceback (most recent call last):
+    ...
+    TypeError: epochs must be a whole number, got the text '3' (write 3 without quotes).
+    """
+    got = whole_or_none(value)
+    if got is None:
+        raise TypeError(f"{name} must be a whole number{what}, got {describe(value)}.")
+    if minimum is not None and got < minimum:
+        raise ValueError(f"{name} must be {_at_least(minimum)}{what}, got {got}.")
+    return got
+
+
+def seed(value, name: str = "seed") -> int:
+    """A random seed: a whole number ≥ 0 (TypeError for another type, ValueError when negative)."""
+    return whole(value, name, minimum=0, what=" (it picks the random draw)")
+
+
+def real(value, name: str, *, fits: str, ok=None) -> float:
+    """A finite real number for which ``ok(value)`` holds, as a float.
+
+    TypeError when ``value`` is not a number (text, None, a bool, an array); ValueError when it is NaN,
+    infinite or ``ok`` says no. Both messages read "``name`` must be ``fits``, got …".
+    """
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "iuf":
+            value = value.item()
         else:
-            raise TypeError(
-                f"{name} must be a whole number of pixels, got {value!r}"
-                + (" (a fraction of a pixel has no meaning here)" if isinstance(value, numbers.Real) else "")
-                + "."
-            )
-    value = int(value)
+            raise TypeError(f"{name} must be {fits}, got {describe(value)}.")
+    v = float(value)
+    if not math.isfinite(v) or (ok is not None and not ok(v)):
+        raise ValueError(f"{name} must be {fits}, got {describe(value)}.")
+    return v
+
+
+def flag(value, name: str) -> bool:
+    """``True`` or ``False`` (a NumPy bool too); anything else raises a TypeError.
+
+    A text such as ``"no"`` would count as true in Python, which is why it is refused.
+    """
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    raise TypeError(f"{name} must be True or False, got {describe(value)}.")
+
+
+def int_param(value, name: str, *, minimum: int) -> int:
+    """Check that ``value`` is a whole number of pixels at least ``minimum``; return it as an int.
+
+    The pixel-size form of :func:`whole`, with hints for a zero stride, negative padding or zero dilation.
+    """
+    got = whole_or_none(value)
+    if got is None:
+        fraction = (isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+                    and math.isfinite(value))
+        raise TypeError(
+            f"{name} must be a whole number of pixels, got "
+            + (f"{value!r} (a fraction of a pixel has no meaning here)" if fraction else describe(value))
+            + "."
+        )
+    value = got
     if value < minimum:
-        what = {0: "0 or more", 1: "1 or more"}.get(minimum, f"at least {minimum}")
+        what = _at_least(minimum)
         extra = ""
         if name.startswith("stride") and value == 0:
             extra = " A stride of 0 would never move the kernel; stride 1 visits every position."
@@ -102,7 +229,7 @@ def exact_operands(x, w, b=None):
     dtype = result_dtype(x, w, b)
     if dtype.kind == "i":
         def largest(a):
-            return 0 if a is None else max(abs(int(a.max())), abs(int(a.min())))
+            return 0 if a is None or a.size == 0 else max(abs(int(a.max())), abs(int(a.min())))
         terms = w.size                            # at least the number of products in one output
         bound = largest(x) * largest(w) * terms + largest(b)
         if bound > _INT64_MAX:

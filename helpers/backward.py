@@ -26,7 +26,7 @@ import numpy as np
 
 from . import conv as _conv
 from . import pool as _pool
-from ._validate import as_array
+from ._validate import as_array, describe, real
 
 __all__ = [
     "avg_pool2d_backward", "check_gradient", "conv2d_backward", "conv2d_backward_naive", "gradient_report",
@@ -36,12 +36,12 @@ __all__ = [
 
 # --------------------------------------------------------------------------- shared checks
 def _shape_text(shape) -> str:
-    return "(" + ", ".join(str(s) for s in shape) + ")"
+    return str(tuple(int(s) for s in shape))
 
 
 def _check_grad_out(grad_out, expected_shape, forward_text, x_shape=None):
     """``grad_out`` as an array of the forward output's shape, or a ValueError saying which shape fits."""
-    g = as_array(grad_out, "grad_out")
+    g = as_array(grad_out, "grad_out", empty="any")       # its shape is checked against the forward output
     if g.shape != tuple(expected_shape):
         msg = (f"grad_out must have the shape of the forward output {forward_text}, which is "
                f"{_shape_text(expected_shape)}; got {_shape_text(g.shape)}. grad_out holds ∂L/∂out, "
@@ -206,6 +206,13 @@ def max_pool2d_backward(x, grad_out, kernel_size, stride=None, padding=0):
         x4 = np.pad(x4, [(0, 0), (0, 0), (p[0], p[0]), (p[1], p[1])], constant_values=fill)
     windows = _pool._windows(x4, k, s, (ho, wo)).reshape(n, c, ho, wo, k[0] * k[1])
     first_max = np.argmax(windows, axis=-1)            # NumPy, like torch, takes the first maximum
+    if windows.dtype.kind == "f":
+        # a NaN wins its window in max_pool2d (np.maximum passes NaN on, as torch does); torch's backward then
+        # sends the gradient to the window's *last* NaN in reading order, so do the same
+        isnan = np.isnan(windows)
+        if isnan.any():
+            last_nan = windows.shape[-1] - 1 - np.argmax(isnan[..., ::-1], axis=-1)
+            first_max = np.where(isnan.any(axis=-1), last_nan, first_max)
     du, dv = np.divmod(first_max, k[1])
     rows = np.arange(ho).reshape(1, 1, ho, 1) * s[0] + du
     cols = np.arange(wo).reshape(1, 1, 1, wo) * s[1] + dv
@@ -248,14 +255,15 @@ def avg_pool2d_backward(x, grad_out, kernel_size, stride=None, padding=0):
 def relu_backward(x, grad_out):
     """Gradient of ``relu(x) = max(x, 0)``: ``grad_out`` where ``x > 0``, else 0 (also at x = 0, as torch).
 
-    Shapes: x and grad_out of the same (any) shape; the result has that shape.
+    Shapes: x and grad_out of the same (any) shape, empty ones included; the result has that shape.
+    As in torch, the rule is "0 where x ≤ 0, else grad_out", so where x is NaN the gradient passes on.
 
     >>> relu_backward(np.array([-2.0, 0.0, 3.0]), np.array([5.0, 5.0, 5.0]))
     array([0., 0., 5.])
     """
-    x = as_array(x, "x")
+    x = as_array(x, "x", empty="any")
     g = _check_grad_out(grad_out, x.shape, "relu(x) (the shape of x)")
-    return np.where(x > 0, g, np.zeros_like(g))
+    return np.where(x <= 0, np.zeros_like(g), g)
 
 
 # --------------------------------------------------------------------------- checking gradients
@@ -274,16 +282,21 @@ def numeric_gradient(f, x, eps=1e-6):
     if not callable(f):
         raise TypeError(f"f must be a function that takes an array and returns one number (the loss); "
                         f"got {type(f).__name__}.")
-    if isinstance(eps, bool) or not isinstance(eps, (int, float, np.floating)) or not eps > 0:
-        raise ValueError(f"eps must be a small positive number such as 1e-6, got {eps!r}.")
+    eps = real(eps, "eps", fits="a small positive number such as 1e-6", ok=lambda v: v > 0)
     base = np.array(as_array(x, "x"), dtype=np.float64, copy=True)
     grad = np.zeros_like(base)
 
     def scalar(value):
+        if hasattr(value, "detach") and hasattr(value, "numpy"):
+            value = value.detach().cpu().numpy()
         arr = np.asarray(value)
         if arr.size != 1:
             raise TypeError(f"f must return a single number (the loss); it returned an array of shape "
                             f"{arr.shape}. Reduce it, e.g. lambda x: np.sum(layer(x) * grad_out).")
+        if value is None or isinstance(value, (str, bytes, bool, np.bool_)) or arr.dtype.kind not in "iuf":
+            raise TypeError(f"f must return a single number (the loss); it returned {describe(value)}."
+                            + (" Does it end with a `return` (a lambda returns its expression)?"
+                               if value is None else ""))
         return float(arr.reshape(()))
 
     for idx in np.ndindex(base.shape):
@@ -344,6 +357,9 @@ def gradient_report(a, b, *, name="gradient", expect=1e-7):
     >>> gradient_report(np.array([1.0, 2.0]), np.array([1.0, 2.0 + 3e-9]), name="grad_w")
     'grad_w: relative error ~1e-9 (expect < 1e-7 in float64) ✓'
     """
+    if not isinstance(name, str):
+        raise TypeError(f"name must be text (a str) such as 'grad_w', got {describe(name)}.")
+    expect = real(expect, "expect", fits="a positive bound on the relative error such as 1e-7", ok=lambda v: v > 0)
     err = relative_error(a, b)
     dtype = np.result_type(np.asarray(a).dtype, np.asarray(b).dtype)
     dtype = dtype.name if np.issubdtype(dtype, np.floating) else "float64"
@@ -361,16 +377,16 @@ def check_gradient(answer, expected, *, what="gradient", expect=1e-7):
     >>> check_gradient([2.0, -4.0], np.array([2.0, 4.0]), what="∂L/∂w")  # doctest: +ELLIPSIS
     ❌ Not yet. ∂L/∂w: 1 of 2 entries differ: at [1] you have -4, expected 4; relative error ~1e0 ...
     """
-    from .checks import Verdict, check_array
+    from .checks import Verdict, _spec_array, _to_array, check_array
 
-    if answer is None:
-        return check_array(None, expected, what=what)
-    try:
-        got = np.array(answer.detach().cpu().numpy() if hasattr(answer, "detach") else answer, dtype=float)
-    except (TypeError, ValueError):
-        return check_array(answer, expected, what=what)
-    expected = np.asarray(expected, dtype=float)
-    if got.shape != expected.shape:
+    if not isinstance(what, str):
+        raise TypeError(f"what must be text (a str) such as '∂L/∂w', got {describe(what)}.")
+    expect = real(expect, "expect", fits="a positive bound on the relative error such as 1e-7", ok=lambda v: v > 0)
+    expected = _spec_array(expected, "expected")
+    got = _to_array(answer, what)
+    if isinstance(got, Verdict):             # not answered yet, text, not numbers
+        return got
+    if got.shape != expected.shape or got.size == 0:
         return check_array(got, expected, what=what)
     err = relative_error(got, expected)
     if err < expect:

@@ -8,11 +8,14 @@ stub) gives "not answered yet" instead of an error.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from . import conv as _conv
 from . import pool as _pool
 from . import sizes as _sizes
+from ._validate import describe, flag, int_param, pair, real, whole, whole_or_none
 
 
 class Verdict:
@@ -36,12 +39,26 @@ def _not_answered(what):
     return Verdict(None, f"Replace the `None` with your {what}, run the cell, then run this check again.")
 
 
+def _holds_text(answer) -> bool:
+    """Whether the answer is text, or a list/array whose entries are text (``["1", "2"]``)."""
+    if isinstance(answer, (str, bytes)):
+        return True
+    try:
+        return np.asarray(answer).dtype.kind in "USO" and any(
+            isinstance(v, (str, bytes)) for v in np.asarray(answer, dtype=object).ravel())
+    except (TypeError, ValueError):
+        return False
+
+
 def _to_array(answer, what):
     """A private copy of the answer as an array, or a Verdict explaining why it is not one."""
     if answer is None:
         return _not_answered(what)
     if hasattr(answer, "detach") and hasattr(answer, "numpy"):
         answer = answer.detach().cpu().numpy()
+    if _holds_text(answer):
+        return Verdict(False, f"Your {what} should be numbers, not text: write them without quotes; "
+                              f"got {answer!r:.60}.")
     try:
         arr = np.array(answer, dtype=float, copy=True)
     except (TypeError, ValueError):
@@ -77,10 +94,10 @@ def check_array(answer, expected, *, what="answer", candidates=(), shape_hint=""
     ...             candidates=[(np.array([[1, 3], [2, 4]]), "rows and columns are swapped.")])
     ❌ Not yet. rows and columns are swapped.
     """
+    expected = _spec_array(expected, "expected")
     got = _to_array(answer, what)
     if isinstance(got, Verdict):
         return got
-    expected = np.asarray(expected, dtype=float)
     for cand, why in candidates:
         cand = np.asarray(cand, dtype=float)
         if cand.shape == got.shape and np.allclose(got, cand, rtol=1e-6, atol=1e-8) and not (
@@ -111,6 +128,63 @@ def check_array(answer, expected, *, what="answer", candidates=(), shape_hint=""
     return Verdict(False, _diff_text(got, expected))
 
 
+def _spec_array(value, name):
+    """An array the notebook supplies (the right answer, a candidate) as floats; TypeError if it is not numbers.
+
+    Unlike the student's answer, which gets a ❌ verdict, a wrong value here is a mistake in the notebook.
+    """
+    if value is None or isinstance(value, (str, bytes)):
+        raise TypeError(f"{name} (set by the notebook) must be a number or an array of numbers, "
+                        f"got {describe(value)}.")
+    if hasattr(value, "detach") and hasattr(value, "numpy"):
+        value = value.detach().cpu().numpy()
+    try:
+        return np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} (set by the notebook) must be a number or an array of numbers, "
+                        f"got {describe(value)}.") from None
+
+
+def _text(value, name):
+    """A message the notebook supplies must be text."""
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be text (a str), got {describe(value)}.")
+    return value
+
+
+def _plain(value):
+    """NumPy integers in a stride/padding/dilation setting as Python ints (so ``isinstance(v, int)`` holds)."""
+    if isinstance(value, (tuple, list)):
+        return tuple(_plain(v) for v in value)
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
+
+
+def _number(answer, what, not_one=None):
+    """The student's single number as a float, or a ❌ Verdict saying why it is not one (None: not answered).
+
+    ``not_one`` replaces the message for an answer that is no single number (a list, a dict…).
+    """
+    if answer is None:
+        return _not_answered(what)
+    if isinstance(answer, (bool, np.bool_)):
+        return Verdict(False, f"Your {what} should be a number; got {answer!r}, a yes/no value.")
+    if isinstance(answer, (str, bytes)):
+        return Verdict(False, f"Your {what} should be a number, not text: got {answer!r:.60}. "
+                              "Write it without quotes.")
+    if hasattr(answer, "detach") and hasattr(answer, "numpy"):
+        answer = answer.detach().cpu().numpy()
+    try:
+        value = float(np.asarray(answer).item())
+    except (TypeError, ValueError):
+        return Verdict(False, not_one or f"Your {what} should be a single number; got {answer!r:.60}.")
+    if math.isnan(value):
+        return Verdict(False, f"Your {what} is nan (not a number): a computation divided 0 by 0 or used an "
+                              "undefined value.")
+    return value
+
+
 def _safe(fn, *args, **kwargs):
     try:
         return fn(*args, **kwargs)
@@ -119,6 +193,7 @@ def _safe(fn, *args, **kwargs):
 
 
 def _conv_candidates(fn, x, w, stride, padding, dilation, flip_axes):
+    stride, padding, dilation = _plain(stride), _plain(padding), _plain(dilation)
     x = np.array(x, dtype=float, copy=True)
     w = np.array(w, dtype=float, copy=True)
     kw = dict(stride=stride, padding=padding, dilation=dilation)
@@ -229,10 +304,13 @@ def check_output_size(answer, size, kernel_size, stride=1, padding=0, dilation=1
     ❌ Not yet. You forgot the + 1: ⌊(4 + 2·1 − 2)/2⌋ counts the steps; the positions are one more.
     ⌊(4 + 2·1 − 2)/2⌋ + 1 = 3
     """
-    if answer is None:
-        return _not_answered("number")
     formula = _sizes.conv_output_formula(size, kernel_size, stride, padding, dilation)
     right = _sizes.conv_output_size(size, kernel_size, stride, padding, dilation)
+    size, kernel_size = int_param(size, "size", minimum=1), int_param(kernel_size, "kernel_size", minimum=1)
+    stride, padding = int_param(stride, "stride", minimum=1), int_param(padding, "padding", minimum=0)
+    dilation = int_param(dilation, "dilation", minimum=1)
+    if answer is None:
+        return _not_answered("number")
     steps = formula.rsplit(" + 1 = ", 1)[0]
     span = dilation * (kernel_size - 1) + 1
     hints = [
@@ -246,10 +324,9 @@ def check_output_size(answer, size, kernel_size, stride=1, padding=0, dilation=1
                                                            "d(k − 1) + 1 pixels."),
         (size + 2 * padding - span + 1, "You ignored the stride: divide the free room by the stride."),
     ]
-    try:
-        value = float(answer)
-    except (TypeError, ValueError):
-        return Verdict(False, f"Give a single whole number; got {answer!r}.")
+    value = _number(answer, "output size", not_one=f"Give a single whole number; got {answer!r:.60}.")
+    if isinstance(value, Verdict):
+        return value
     if value == right:
         return Verdict(True, formula)
     for cand, why in hints:
@@ -267,16 +344,20 @@ def check_number(answer, expected, *, what="answer", hints=None, tolerance=0.0):
     >>> check_number(270, 280, what="parameter count", hints={270: "Each kernel also has a bias."})
     ❌ Not yet. Each kernel also has a bias.
     """
-    if answer is None:
-        return _not_answered(what)
-    try:
-        value = float(np.asarray(answer).item())
-    except (TypeError, ValueError):
-        return Verdict(False, f"Your {what} should be a single number; got {answer!r:.60}.")
-    if abs(value - float(expected)) <= tolerance:
+    expected = real(expected, "expected (the right answer, set by the notebook)", fits="a number")
+    tolerance = real(tolerance, "tolerance", fits="a number ≥ 0 (how far from expected still counts as right)",
+                     ok=lambda v: v >= 0)
+    if hints is not None and not isinstance(hints, dict):
+        raise TypeError(f"hints must be a dict {{wrong value: explanation}}, got {describe(hints)}.")
+    hints = {real(cand, f"hints key {cand!r}", fits="a number (a typical wrong answer)"): _text(why, "a hint")
+             for cand, why in (hints or {}).items()}
+    value = _number(answer, what)
+    if isinstance(value, Verdict):
+        return value
+    if abs(value - expected) <= tolerance:
         return Verdict(True, _fmt(expected))
-    for cand, why in (hints or {}).items():
-        if abs(value - float(cand)) <= tolerance:
+    for cand, why in hints.items():
+        if abs(value - cand) <= tolerance:
             return Verdict(False, why)
     direction = "too large" if value > float(expected) else "too small"
     return Verdict(False, f"Your {what} {_fmt(value)} is {direction}.")
@@ -290,8 +371,10 @@ def check_conv_params(answer, in_channels, out_channels, kernel_size, bias=True)
     >>> check_conv_params(270, 3, 10, 3)
     ❌ Not yet. You forgot the biases: one per output channel (+10). 10·(3·3·3 + 1) = 280
     """
-    kh, kw = (kernel_size, kernel_size) if isinstance(kernel_size, int) else kernel_size
-    cin, cout = in_channels, out_channels
+    kh, kw = pair(kernel_size, "kernel_size", minimum=1)
+    cin = whole(in_channels, "in_channels", minimum=1)
+    cout = whole(out_channels, "out_channels", minimum=1)
+    bias = flag(bias, "bias")
     right = cout * (cin * kh * kw + (1 if bias else 0))
     formula = (f"{cout}·({cin}·{kh}·{kw} + 1) = {right}" if bias else f"{cout}·{cin}·{kh}·{kw} = {right}")
     hints = {}
@@ -316,13 +399,25 @@ def check_shape(answer, expected, *, what="shape"):
     >>> check_shape((48, 68, 10), (10, 48, 68))
     ❌ Not yet. Same numbers, wrong order: PyTorch puts channels first (C×H×W), then height, then width.
     """
+    expected = _spec_shape(expected)
     if answer is None:
         return _not_answered(what)
+    example = f"({', '.join(map(str, expected))}{',' if len(expected) == 1 else ''})"
+    if isinstance(answer, (str, bytes)):
+        return Verdict(False, f"Give the {what} as a tuple of ints such as {example}, not as text; got {answer!r:.60}.")
+    if hasattr(answer, "shape") and getattr(answer, "ndim", 0) >= 2:
+        return Verdict(False, f"You gave the array itself; its {what} is answer.shape "
+                              f"= {tuple(answer.shape)} — give that tuple.")
+    if whole_or_none(answer) is not None:
+        return Verdict(False, f"Give the {what} as a tuple, even with one dimension: the number {answer} is "
+                              f"written ({answer},) as a shape.")
     try:
-        got = tuple(int(v) for v in (answer if isinstance(answer, (tuple, list)) else tuple(answer)))
-    except (TypeError, ValueError):
-        return Verdict(False, f"Give the {what} as a tuple of ints such as (10, 48, 68); got {answer!r:.60}.")
-    expected = tuple(int(v) for v in expected)
+        items = tuple(answer.tolist() if isinstance(answer, np.ndarray) else answer)
+    except TypeError:
+        items = None
+    got = None if items is None else tuple(whole_or_none(v) for v in items)
+    if got is None or None in got:
+        return Verdict(False, f"Give the {what} as a tuple of whole numbers such as {example}; got {answer!r:.60}.")
     text = "×".join(map(str, expected))
     if got == expected:
         return Verdict(True, text)
@@ -342,12 +437,44 @@ def check_shape(answer, expected, *, what="shape"):
     return Verdict(False, f"Your {what} has {len(got)} dimensions; it should have {len(expected)}.")
 
 
+def _spec_shape(expected):
+    """The expected shape (set by the notebook) as a tuple of ints; TypeError when it is not one."""
+    try:
+        items = tuple(expected)
+    except TypeError:
+        items = None
+    got = None if items is None or isinstance(expected, (str, bytes)) else tuple(whole_or_none(v) for v in items)
+    if got is None or None in got or any(v < 0 for v in got):
+        raise TypeError(f"expected (the right shape, set by the notebook) must be a tuple of whole numbers "
+                        f"≥ 0 such as (10, 48, 68), got {describe(expected)}.")
+    return got
+
+
 def check_true(condition, message_ok: str, message_wrong: str):
     """A verdict from a condition computed in the notebook (for thresholds such as test accuracy).
 
+    ``condition`` must be one True or False (a NumPy bool, or an array or tensor holding a single one, too);
+    anything else — an array of several, a number, a text — gets a ❌ saying what would fit.
+
     >>> check_true(0.98 >= 0.97, "test accuracy at least 97%", "test accuracy below 97%")
     ✅ Correct. test accuracy at least 97%
+    >>> check_true(np.array([0.98, 0.95]) >= 0.97, "both at least 97%", "one is below 97%")
+    ... # doctest: +NORMALIZE_WHITESPACE
+    ❌ Not yet. The condition should be one True or False; got an array of 2 values. Combine them with .all()
+    (every one is true) or .any() (at least one is).
     """
+    message_ok = _text(message_ok, "message_ok")
+    message_wrong = _text(message_wrong, "message_wrong")
     if condition is None:
         return _not_answered("answer")
+    if hasattr(condition, "detach") and hasattr(condition, "numpy"):
+        condition = condition.detach().cpu().numpy()
+    if isinstance(condition, np.ndarray):
+        if condition.size != 1:
+            return Verdict(False, f"The condition should be one True or False; got an array of {condition.size} "
+                                  "values. Combine them with .all() (every one is true) or .any() (at least one is).")
+        condition = condition.reshape(())[()]
+    if not isinstance(condition, (bool, np.bool_)):
+        return Verdict(False, "The condition should be True or False, a comparison such as accuracy >= 0.97; "
+                              f"got {describe(condition)}.")
     return Verdict(True, message_ok) if bool(condition) else Verdict(False, message_wrong)

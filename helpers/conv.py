@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from ._validate import as_array, exact_operands, pair
+from ._validate import as_array, empty_message, exact_operands, pair
 from .sizes import conv_transpose_output_size
 
 _FORMS_2D = (
@@ -34,12 +34,15 @@ def _normalise(x, w, b, *, spatial: int, transposed: bool = False):
 
     Returns x, w, b (as arrays, bias of length C_out or None) and the number of leading
     dimensions to drop from the result (2 for the single-image form, 1 for unbatched).
+    A batch of N = 0 images (batched form only) is accepted, as in torch: the result is empty too.
     """
     forms = _FORMS_2D if spatial == 2 else _FORMS_1D
     if transposed:
         forms = forms.replace("(C_out, C_in,", "(C_in, C_out,")
-    x = as_array(x, "x")
+    x = as_array(x, "x", empty="batch")
     w = as_array(w, "w")
+    if x.size == 0 and x.ndim != spatial + 2:
+        raise ValueError(empty_message(x.shape, "x"))
     single = spatial          # ndim of a single image: (H, W) or (L,)
     if x.ndim == single:
         if w.ndim != single:
@@ -67,11 +70,20 @@ def _normalise(x, w, b, *, spatial: int, transposed: bool = False):
     c_in_w = w.shape[0] if transposed else w.shape[1]
     if x.shape[1] != c_in_w:
         where = "w.shape[0]" if transposed else "w.shape[1]"
+        given = x.shape if drop == 0 else x.shape[1:]
+        hint = ""
+        if given[-1] == c_in_w:          # the channels are the last axis: an image as (H, W, C)
+            nd = len(given)
+            axes = (0, nd - 1) + tuple(range(1, nd - 1)) if drop == 0 else (nd - 1,) + tuple(range(nd - 1))
+            space = "H, W" if spatial == 2 else "L"
+            order = f"(N, {space}, C)" if drop == 0 else f"({space}, C)"
+            hint = (f" x looks channels-last {order}: the channels must come first — "
+                    f"x.transpose({', '.join(map(str, axes))}) moves them there.")
         raise ValueError(
             f"channel mismatch: x has {x.shape[1]} input channel{'s' if x.shape[1] != 1 else ''} "
-            f"(shape {x.shape if drop == 0 else x.shape[1:]}) but the kernel expects {c_in_w} ({where} "
+            f"(shape {given}) but the kernel expects {c_in_w} ({where} "
             f"of w with shape {w.shape}). Each kernel needs one {('KH×KW' if spatial == 2 else 'K-long')} "
-            "slice per input channel."
+            "slice per input channel." + hint
         )
     c_out = w.shape[1] if transposed else w.shape[0]
     if b is not None:

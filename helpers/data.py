@@ -16,11 +16,13 @@ torch and torchvision are imported only inside the two real-data loaders.
 from __future__ import annotations
 
 import functools
-import numbers
 import os
 from pathlib import Path
 
 import numpy as np
+
+from ._validate import describe, flag, real, whole
+from ._validate import seed as _check_seed
 
 SHAPE_KINDS = ("line", "cross", "square", "circle", "triangle")
 """Every shape :func:`make_shapes` can draw; labels index the ``kinds`` you pass (default: the first four)."""
@@ -30,18 +32,40 @@ DIGITS_FILE = "digits.npz"
 
 
 # --------------------------------------------------------------------------- small argument checks
+# The checks live in helpers._validate; these two names stay for the modules that import them from here.
 def _whole(value, name: str, *, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be a whole number, got {value!r} ({type(value).__name__}).")
-    if value < minimum:
-        raise ValueError(f"{name} must be at least {minimum}, got {value}.")
-    return int(value)
+    return whole(value, name, minimum=minimum)
 
 
 def _seed(seed) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-        raise TypeError(f"seed must be a whole number ≥ 0 (it picks the random draw), got {seed!r}.")
-    return int(seed)
+    return _check_seed(seed)
+
+
+def _examples(a, name: str) -> np.ndarray:
+    """``a`` (an array, a list or a tensor) as a NumPy array with one entry per example along axis 0."""
+    if a is None:
+        raise TypeError(f"{name} is None: pass a NumPy array (or a list or tensor) with one entry per example.")
+    if isinstance(a, (str, bytes)):
+        raise TypeError(f"{name} is {describe(a)}: pass a NumPy array with one entry per example.")
+    if hasattr(a, "detach") and hasattr(a, "numpy"):
+        a = a.detach().cpu().numpy()
+    try:
+        arr = np.asarray(a)
+    except ValueError:
+        raise ValueError(f"{name} could not be read as an array: its rows must all have the same length.") from None
+    if arr.ndim == 0:
+        raise ValueError(f"{name} must hold one entry per example along its first axis, got the single value "
+                         f"{describe(a)}.")
+    return arr
+
+
+def _sequence(value, length: int):
+    """A tuple of ``length`` items from a tuple, a list or a 1-D array; None when ``value`` is none of these."""
+    if isinstance(value, np.ndarray) and value.ndim == 1:
+        value = value.tolist()
+    if isinstance(value, (tuple, list)) and len(value) == length:
+        return tuple(value)
+    return None
 
 
 # --------------------------------------------------------------------------- the bundled digits
@@ -117,17 +141,23 @@ def train_test_split(X, y, test_fraction: float = 0.25, seed: int = 0):
     >>> X_train.shape, X_test.shape
     ((1347, 1, 8, 8), (450, 1, 8, 8))
     """
-    X = np.asarray(X)
-    y = np.asarray(y)
+    X = _examples(X, "X")
+    y = _examples(y, "y")
     if y.ndim != 1:
-        raise ValueError(f"y must be one label per example, shape (N,); got shape {y.shape}.")
-    if X.ndim == 0 or X.shape[0] != y.shape[0]:
+        hint = (" It looks one-hot (one row per example): y.argmax(axis=1) gives the class numbers."
+                if y.ndim == 2 and y.shape[1] > 1 else
+                " y.ravel() makes a column of labels flat." if y.ndim == 2 else "")
+        raise ValueError(f"y must be one label per example, shape (N,); got shape {y.shape}.{hint}")
+    if X.shape[0] != y.shape[0]:
         raise ValueError(f"X and y must have the same number of examples: X has shape {X.shape}, "
                          f"y has {y.shape[0]} labels.")
-    if isinstance(test_fraction, bool) or not isinstance(test_fraction, numbers.Real) \
-            or not 0 < test_fraction < 1:
-        raise ValueError("test_fraction must be a number strictly between 0 and 1 (e.g. 0.25 for a "
-                         f"quarter), got {test_fraction!r}.")
+    if y.size == 0:
+        raise ValueError(f"X and y hold no examples (X has shape {X.shape}): there is nothing to split.")
+    if y.dtype.kind == "f" and np.isnan(y).any():
+        raise ValueError(f"y holds {int(np.isnan(y).sum())} NaN (not-a-number) labels, the first at index "
+                         f"{int(np.flatnonzero(np.isnan(y))[0])}: every example needs a class.")
+    test_fraction = real(test_fraction, "test_fraction", ok=lambda v: 0 < v < 1,
+                         fits="a number strictly between 0 and 1 (e.g. 0.25 for a quarter)")
     rng = np.random.default_rng(_seed(seed))
     train_idx, test_idx = [], []
     for cls in np.unique(y):
@@ -192,18 +222,36 @@ def _triangle_fill(r, c, s, shrink):
 def _check_region(region, size: int):
     if region is None:
         return 0, 0, size, size
-    if not isinstance(region, (tuple, list)) or len(region) != 4:
+    items = _sequence(region, 4)
+    if items is None:
         raise TypeError("region must be None or a tuple (top, left, height, width) in pixels, "
-                        f"got {region!r}.")
+                        f"got {describe(region)}.")
     names = ("top", "left", "height", "width")
     top, left, height, width = (_whole(v, f"region[{i}] ({n})", minimum=0)
-                                for i, (v, n) in enumerate(zip(region, names, strict=True)))
+                                for i, (v, n) in enumerate(zip(items, names, strict=True)))
     if height < 1 or width < 1 or top + height > size or left + width > size:
         raise ValueError(
             f"region (top={top}, left={left}, height={height}, width={width}) must lie inside the "
             f"{size}×{size} image: need height, width ≥ 1, top + height ≤ {size} and left + width ≤ {size}."
         )
     return top, left, height, width
+
+
+def _check_kinds(kinds) -> tuple:
+    """``kinds`` as a tuple of names; a single text, a set or None is refused with the fix."""
+    if isinstance(kinds, str):
+        raise TypeError(f"kinds must be a list or tuple of names from SHAPE_KINDS {SHAPE_KINDS}, got the single "
+                        f"text {kinds!r}: for one kind write [{kinds!r}] (a list), for several "
+                        f"e.g. ['line', 'cross'].")
+    if isinstance(kinds, (set, frozenset)):
+        raise TypeError(f"kinds must be a list or tuple, not a set: a set has no fixed order, so label 0, 1, … "
+                        f"could name other kinds in the next run. Write e.g. {sorted(kinds, key=str)!r}.")
+    if isinstance(kinds, np.ndarray):
+        kinds = kinds.tolist()
+    if not isinstance(kinds, (tuple, list)):
+        raise TypeError(f"kinds must be a list or tuple of names from SHAPE_KINDS {SHAPE_KINDS}, "
+                        f"got {describe(kinds)}.")
+    return tuple(kinds)
 
 
 def make_shapes(n: int, size: int = 28, seed: int = 0, kinds=("line", "cross", "square", "circle"),
@@ -214,7 +262,8 @@ def make_shapes(n: int, size: int = 28, seed: int = 0, kinds=("line", "cross", "
     0.7 and 1. The shape's bounding box is a square of side ``extent`` pixels (random, by default
     between ``max(4, size//5)`` and ``size//2``, and never larger than the region) placed at a random
     position entirely inside ``region = (top, left, height, width)`` (``None``: anywhere in the image).
-    Classes are balanced: the labels cycle through ``kinds`` and are then shuffled.
+    Classes are balanced: the labels cycle through ``kinds`` (a list or tuple of names from
+    ``SHAPE_KINDS``, e.g. ``["line"]`` for one kind) and are then shuffled.
 
     Returns ``(images, labels, masks)``: images float32 ``(n, 1, size, size)`` in ``[0, 1]``; labels
     int64 ``(n,)`` indexing ``kinds``; masks bool ``(n, size, size)``, True on the shape's pixels.
@@ -233,9 +282,7 @@ def make_shapes(n: int, size: int = 28, seed: int = 0, kinds=("line", "cross", "
     n = _whole(n, "n", minimum=1)
     size = _whole(size, "size", minimum=4)
     rng = np.random.default_rng(_seed(seed))
-    if isinstance(kinds, str):
-        kinds = (kinds,)
-    kinds = tuple(kinds)
+    kinds = _check_kinds(kinds)
     unknown = [k for k in kinds if k not in SHAPE_KINDS]
     if not kinds or unknown:
         raise ValueError(f"kinds must be a non-empty tuple of names from {SHAPE_KINDS}; "
@@ -249,17 +296,19 @@ def make_shapes(n: int, size: int = 28, seed: int = 0, kinds=("line", "cross", "
         hi = min(hi, room)
         lo = min(lo, hi)
     else:
-        if not isinstance(extent, (tuple, list)) or len(extent) != 2:
+        extent = _sequence(extent, 2) or extent
+        if not isinstance(extent, tuple) or len(extent) != 2:
+            hint = f" (for shapes of side {extent} exactly, write ({extent}, {extent}))" \
+                if isinstance(extent, int) and not isinstance(extent, bool) else ""
             raise TypeError("extent must be None or a pair (smallest, largest) side in pixels, "
-                            f"got {extent!r}.")
+                            f"got {describe(extent)}{hint}.")
         lo = _whole(extent[0], "extent[0]", minimum=3)
         hi = _whole(extent[1], "extent[1]", minimum=lo)
     if lo < 3 or hi > room:
         raise ValueError(f"shapes of side {lo}..{hi} pixels do not fit in the region {height}×{width}: the "
                          "region must be at least 3 pixels high and wide and hold the largest shape "
                          f"(make it larger or pass extent=(3, {room})).")
-    if isinstance(noise, bool) or not isinstance(noise, numbers.Real) or not noise >= 0:
-        raise ValueError(f"noise must be a standard deviation ≥ 0 (e.g. 0.1), got {noise!r}.")
+    noise = real(noise, "noise", fits="a standard deviation ≥ 0 (e.g. 0.1)", ok=lambda v: v >= 0)
     if thickness is not None:
         thickness = _whole(thickness, "thickness", minimum=1)
 
@@ -292,7 +341,7 @@ CIFAR10_FILES = ("data_batch_1", "data_batch_2", "data_batch_3", "data_batch_4",
 
 def _root(root) -> Path:
     if root is None or not isinstance(root, (str, os.PathLike)):
-        raise TypeError(f"root must be the folder (a str or Path) that holds the dataset, got {root!r}.")
+        raise TypeError(f"root must be the folder (a str or Path) that holds the dataset, got {describe(root)}.")
     return Path(root).expanduser()
 
 
@@ -317,6 +366,8 @@ def load_mnist(root, train: bool = True, *, limit: int | None = None):
     Raises FileNotFoundError saying what to download and where to put it when they are missing.
     """
     root = _root(root)
+    train = flag(train, "train")
+    limit = None if limit is None else _whole(limit, "limit", minimum=1)
     raw = root / "MNIST" / "raw"
     missing = [f for f in MNIST_FILES if not (raw / f).is_file()]
     if missing:
@@ -357,6 +408,8 @@ def load_cifar10(root, train: bool = True, *, limit: int | None = None, verify: 
     and where to put it when files are missing.
     """
     root = _root(root)
+    train, verify = flag(train, "train"), flag(verify, "verify")
+    limit = None if limit is None else _whole(limit, "limit", minimum=1)
     folder = root / "cifar-10-batches-py"
     missing = [f for f in CIFAR10_FILES if not (folder / f).is_file()]
     if missing:

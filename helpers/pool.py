@@ -8,16 +8,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validate import as_array, pair
+from ._validate import as_array, empty_message, pair
 
 
 def _prepare_pool(x, kernel_size, stride, padding):
-    x = as_array(x, "x")
+    x = as_array(x, "x", empty="batch")      # a batch of N = 0 images gives an empty result, as in torch
     if x.ndim not in (2, 3, 4):
         raise ValueError(
             f"x must be (H, W), (C, H, W) or (N, C, H, W); got shape {x.shape} with {x.ndim} dimension"
             f"{'s' if x.ndim != 1 else ''}."
         )
+    if x.size == 0 and x.ndim != 4:
+        raise ValueError(empty_message(x.shape, "x"))
     drop = 4 - x.ndim
     x4 = x.reshape((1,) * drop + x.shape)
     k = pair(kernel_size, "kernel_size", minimum=1)

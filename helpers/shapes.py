@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
+
+import numpy as np
+
+from ._validate import describe, flag, whole_or_none
 
 
 class Row(NamedTuple):
@@ -18,7 +23,14 @@ class Row(NamedTuple):
 
 
 class ShapeMismatchError(ValueError):
-    """Raised by :func:`trace_shapes` at the first layer whose input does not fit."""
+    """Raised by :func:`trace_shapes` at the first layer whose input does not fit.
+
+    ``layer`` is that layer (None when the model's own forward code failed outside any layer).
+    """
+
+    def __init__(self, message: str, layer=None):
+        super().__init__(message)
+        self.layer = layer
 
 
 def _shape_text(shape) -> str:
@@ -46,7 +58,7 @@ def _size_formula(layer, in_shape, out_shape) -> str:
         for axis, i, kk, ss, pp, dd, o in zip("HW", in_shape[1:], k, s, p, d, out_shape[1:]):
             parts.append(f"{axis}: {_formula_conv(i, kk, ss, pp, dd)} = {o}")
         return "; ".join(parts)
-    if isinstance(layer, nn.Flatten):
+    if isinstance(layer, nn.Flatten) and len(out_shape) == 1:
         return f"{'·'.join(str(v) for v in in_shape)} = {out_shape[0]}" if len(in_shape) > 1 else "unchanged"
     if isinstance(layer, nn.Linear):
         return f"{layer.in_features} features → {layer.out_features}"
@@ -94,10 +106,45 @@ def _param_formula(layer) -> str:
     return "no parameters" if n == 0 else str(n)
 
 
-def _explain(layer, in_shape, err) -> str:
+def _explain_input(layer, in_shape):
+    """Why the model's *input* does not fit its first layer, when the cause is a common slip in input_shape:
+    channels last (H, W, C), the batch dimension included, or no channel axis. None otherwise."""
     from torch import nn
 
+    if not isinstance(layer, (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d, nn.BatchNorm2d)):
+        return None
+    channels = layer.in_channels if isinstance(layer, nn.Conv2d) else getattr(layer, "num_features", None)
+    given = tuple(in_shape)
+    if len(given) == 4:
+        return (f"input_shape {given} has 4 numbers, but it must leave out the batch dimension N (a conv "
+                f"layer sees each image as C×H×W): pass input_shape={given[1:]}.")
+    if channels is None:
+        return None
+    if len(given) == 3 and given[0] != channels and given[2] == channels:
+        fixed = (given[2], given[0], given[1])
+        return (f"it expects {channels} input channels, and input_shape {given} has them last "
+                f"(H×W×C = {_shape_text(given)}). PyTorch puts the channels first (C×H×W): pass "
+                f"input_shape={fixed}, and move the axis of the images themselves with x.permute(2, 0, 1) "
+                f"(a tensor) or x.transpose(2, 0, 1) (NumPy); for a batch, permute(0, 3, 1, 2).")
+    if len(given) == 2:
+        fixed = (channels,) + given
+        return (f"input_shape {given} has no channel axis, but a conv layer wants (C, H, W) with "
+                f"C = {channels} here: pass input_shape={fixed}"
+                + (" (a grey image has one channel: x[None] adds the axis)." if channels == 1 else "."))
+    return None
+
+
+def _explain(layer, in_shape, err, first: bool = False) -> str:
+    from torch import nn
+
+    if first:
+        why = _explain_input(layer, in_shape)
+        if why is not None:
+            return why
     shown = "N×" + _shape_text(in_shape)
+    if isinstance(layer, nn.Linear) and len(in_shape) > 1 and math.prod(in_shape) == layer.in_features:
+        return (f"it expects {layer.in_features} input features but receives N×{_shape_text(in_shape)}: "
+                f"flatten first (nn.Flatten() before it), which gives exactly the {layer.in_features} features.")
     if isinstance(layer, nn.Linear) and in_shape and in_shape[-1] != layer.in_features:
         return (f"it expects {layer.in_features} input features but receives {in_shape[-1]} "
                 f"(input N×{_shape_text(in_shape)}). Set in_features={in_shape[-1]}"
@@ -110,6 +157,16 @@ def _explain(layer, in_shape, err) -> str:
         return (f"its {k[0]}×{k[1]} window does not fit in the {in_shape[1]}×{in_shape[2]} input "
                 f"(input {shown}): use a smaller kernel, padding, or fewer pooling layers before it.")
     return f"input {shown} does not fit: {str(err).splitlines()[0]}"
+
+
+def _refuse_unbatched(layer, x):
+    """A 2D conv or pool layer given N×H×W (no channel axis) would treat N as the channels and run anyway
+    (torch's unbatched form), so every shape after it would be wrong: stop with a RuntimeError instead."""
+    from torch import nn
+
+    if isinstance(layer, (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d)) and x.ndim == 3:
+        raise RuntimeError(f"a 2D layer needs C×H×W for each example, but this input has no channel axis "
+                           f"(N×{_shape_text(tuple(x.shape[1:]))})")
 
 
 def _layers(model):
@@ -152,20 +209,15 @@ def trace_shapes(model, input_shape, *, formulas: bool = False, show: bool = Tru
 
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch nn.Module (for example nn.Sequential), got {type(model).__name__}.")
-    if isinstance(input_shape, int):
-        input_shape = (input_shape,)
+    formulas = flag(formulas, "formulas")
+    show = flag(show, "show")
+    input_shape = _check_input_shape(input_shape)
     try:
-        input_shape = tuple(int(v) for v in input_shape)
-    except (TypeError, ValueError):
-        raise TypeError(f"input_shape must be a tuple of ints such as (3, 32, 32), got {input_shape!r}.") from None
-    if not input_shape or any(v < 1 for v in input_shape):
-        raise ValueError(f"input_shape must list positive sizes without the batch dimension, e.g. (3, 32, 32); "
-                         f"got {input_shape}.")
-    try:
-        dtype = next(model.parameters()).dtype
+        first = next(model.parameters())
+        dtype, device = first.dtype, first.device
     except StopIteration:
-        dtype = torch.float32
-    x = torch.zeros((1,) + input_shape, dtype=dtype)
+        dtype, device = torch.float32, torch.device("cpu")
+    x = torch.zeros((1,) + input_shape, dtype=dtype, device=device)
     rows: list[Row] = []
 
     def add(i, name, layer, in_shape, out):
@@ -183,10 +235,12 @@ def trace_shapes(model, input_shape, *, formulas: bool = False, show: bool = Tru
                 for i, (name, layer) in enumerate(layers):
                     in_shape = tuple(x.shape[1:])
                     try:
+                        _refuse_unbatched(layer, x)
                         x = layer(x)
                     except (RuntimeError, IndexError, ValueError) as err:
                         raise ShapeMismatchError(f"layer {i} ({layer}) cannot run: "
-                                                 f"{_explain(layer, in_shape, err)}") from None
+                                                 f"{_explain(layer, in_shape, err, first=not rows)}",
+                                                 layer) from None
                     add(i, name, layer, in_shape, x)
             else:
                 leaves = [(n, m) for n, m in model.named_modules() if not list(m.children())]
@@ -196,6 +250,8 @@ def trace_shapes(model, input_shape, *, formulas: bool = False, show: bool = Tru
                     def pre(mod, args, name=name):
                         current["name"], current["layer"], current["done"] = name, mod, False
                         current["in"] = tuple(args[0].shape[1:]) if args and hasattr(args[0], "shape") else ()
+                        if args and hasattr(args[0], "shape"):
+                            _refuse_unbatched(mod, args[0])
 
                     def post(mod, args, out, name=name):
                         current["done"] = True
@@ -207,6 +263,11 @@ def trace_shapes(model, input_shape, *, formulas: bool = False, show: bool = Tru
                     model(x)
                 except (RuntimeError, IndexError, ValueError) as err:
                     layer = current.get("layer")
+                    if layer is None:
+                        raise ShapeMismatchError(
+                            f"the model's own forward code failed before any layer ran (input "
+                            f"N×{_shape_text(input_shape)}): {str(err).splitlines()[0]}"
+                        ) from None
                     if current.get("done"):
                         raise ShapeMismatchError(
                             f"after layer {current.get('name')} ({_short(layer)}, output "
@@ -214,7 +275,8 @@ def trace_shapes(model, input_shape, *, formulas: bool = False, show: bool = Tru
                             f"e.g. adding a skip connection of another shape: {str(err).splitlines()[0]}"
                         ) from None
                     raise ShapeMismatchError(f"layer {current.get('name')} ({layer}) cannot run: "
-                                             f"{_explain(layer, current.get('in', ()), err)}") from None
+                                             f"{_explain(layer, current.get('in', ()), err, first=not rows)}",
+                                             layer) from None
                 finally:
                     for h in hooks:
                         h.remove()
@@ -223,6 +285,34 @@ def trace_shapes(model, input_shape, *, formulas: bool = False, show: bool = Tru
     if show:
         print(format_table(rows, formulas=formulas))
     return rows
+
+
+def _check_input_shape(input_shape) -> tuple:
+    """input_shape as a tuple of ints ≥ 1 (one int is a 1-tuple); TypeError/ValueError saying what fits."""
+    fits = "a tuple of ints such as (3, 32, 32) — channels, height, width, without the batch dimension"
+    if whole_or_none(input_shape) is not None:
+        input_shape = (input_shape,)
+    if input_shape is None or isinstance(input_shape, (str, bytes)):
+        raise TypeError(f"input_shape must be {fits}; got {describe(input_shape)}.")
+    given = describe(input_shape)
+    if hasattr(input_shape, "detach") and hasattr(input_shape, "numpy"):
+        input_shape = input_shape.detach().cpu().numpy()
+    if isinstance(input_shape, np.ndarray) and input_shape.ndim != 1:
+        raise TypeError(f"input_shape must be {fits}; got {given} — the data itself. Pass its "
+                        "shape: x.shape for one image, x.shape[1:] for a batch.")
+    try:
+        items = tuple(input_shape.tolist() if hasattr(input_shape, "tolist") else input_shape)
+    except TypeError:
+        raise TypeError(f"input_shape must be {fits}; got {describe(input_shape)}.") from None
+    sizes = tuple(whole_or_none(v) for v in items)
+    if None in sizes:
+        bad = items[sizes.index(None)]
+        raise TypeError(f"input_shape must be {fits}; got {tuple(items)!r}, whose entry {describe(bad)} is "
+                        "not a whole number.")
+    if not sizes or any(v < 1 for v in sizes):
+        raise ValueError(f"input_shape must list positive sizes without the batch dimension, e.g. (3, 32, 32); "
+                         f"got {sizes}.")
+    return sizes
 
 
 def format_table(rows, formulas: bool = False) -> str:

@@ -23,11 +23,13 @@ from __future__ import annotations
 
 import contextlib
 import math
-import numbers
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from ._validate import describe, flag, real, whole
+from ._validate import seed as _check_seed
 
 DIGITS_EPOCHS = 20
 DIGITS_BATCH_SIZE = 32
@@ -54,8 +56,7 @@ def _threads(threads):
     if threads is None:
         yield
         return
-    if isinstance(threads, bool) or not isinstance(threads, numbers.Integral) or threads < 1:
-        raise ValueError(f"threads must be a whole number ≥ 1 (CPU threads for torch) or None, got {threads!r}.")
+    threads = whole(threads, "threads", minimum=1, what=" (CPU threads for torch) or None")
     before = torch.get_num_threads()
     if before != threads:
         torch.set_num_threads(int(threads))
@@ -76,40 +77,220 @@ def _model_device(model):
     return torch.device("cpu")
 
 
-def _as_tensor(a, name: str, *, labels: bool = False):
-    """A CPU tensor from a NumPy array, a list or a tensor: float32 for inputs, int64 for class labels."""
+def _module(model, name: str = "model"):
+    """``model`` when it is a torch module, else a TypeError that says what fits."""
+    import torch
+
+    if isinstance(model, torch.nn.Module):
+        return model
+    hint = ""
+    if isinstance(model, type) and issubclass(model, torch.nn.Module):
+        hint = f" Build one first, e.g. {model.__name__}(…), and pass that."
+    elif model is None:
+        hint = " Did the cell that builds the model run, and does its function end with `return`?"
+    raise TypeError(f"{name} must be a torch.nn.Module (a network such as digits_cnn()), "
+                    f"got {describe(model)}.{hint}")
+
+
+def _as_tensor(a, name: str, *, labels: bool = False, dtype=None):
+    """A CPU tensor from a NumPy array, a list or a tensor: float32 (or ``dtype``) for inputs, int64 for labels.
+
+    Refuses, with the fix: None or text, ragged lists, non-numbers, a single number, no examples (N = 0),
+    and NaN or infinite inputs (which would otherwise show up later as a NaN loss).
+    """
     import torch
 
     if a is None:
         raise TypeError(f"{name} is None: pass a NumPy array or a torch tensor.")
+    if isinstance(a, (str, bytes)):
+        raise TypeError(f"{name} is {describe(a)}: pass a NumPy array or a torch tensor of numbers.")
     if isinstance(a, torch.Tensor):
         t = a.detach().cpu()
+        if t.is_complex():
+            raise TypeError(f"{name} holds {t.dtype} values; pass real numbers (a NumPy array or tensor).")
     else:
-        arr = np.asarray(a)
-        if not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
+        try:
+            arr = np.asarray(a)
+        except ValueError:
+            raise ValueError(f"{name} could not be read as an array: its rows must all have the same length "
+                             "(every example the same shape).") from None
+        if not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool) or arr.dtype.kind == "c":
             raise TypeError(f"{name} holds {arr.dtype} values; pass numbers (a NumPy array or tensor).")
         t = torch.from_numpy(np.ascontiguousarray(arr))
     if t.ndim == 0:
         raise ValueError(f"{name} must hold one entry per example along its first axis, got a single number.")
+    if t.is_floating_point() and not bool(torch.isfinite(t).all()):
+        bad = ~torch.isfinite(t)
+        first = tuple(int(i) for i in bad.nonzero()[0])
+        kind = "NaN (not-a-number)" if bool(torch.isnan(t).any()) else "infinite"
+        many = int(bad.sum()) > 1
+        raise ValueError(f"{name} holds {int(bad.sum())} {kind} value{'s' if many else ''}, the first at index "
+                         f"{first}: a network cannot learn from {'them' if many else 'it'}. Find where "
+                         f"{'they come' if many else 'it comes'} from ((~np.isfinite({name})).sum() counts them).")
     if labels:
         if t.is_floating_point():
             if torch.equal(t, t.round()):
                 return t.long()
             return t.float()          # regression targets (used with a loss_fn such as MSELoss)
         return t.long()
-    return t.float()
+    return t.to(dtype if dtype is not None else torch.float32)
 
 
 def _check_pair(X, y, name_x: str, name_y: str):
     if X.shape[0] != y.shape[0]:
         raise ValueError(f"{name_x} and {name_y} must have the same number of examples: {name_x} has "
                          f"{X.shape[0]} (shape {tuple(X.shape)}), {name_y} has {y.shape[0]}.")
+    if X.shape[0] == 0:
+        raise ValueError(f"{name_x} has no examples (shape {tuple(X.shape)}): there is nothing to learn from "
+                         "or to measure.")
 
 
-def _whole(value, name: str, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"{name} must be a whole number ≥ {minimum}, got {value!r}.")
-    return int(value)
+def _input_dtype(model):
+    """The floating dtype of the model's parameters (float32 when it has none), for its inputs."""
+    import torch
+
+    for p in model.parameters():
+        if p.is_floating_point():
+            return p.dtype
+    return torch.float32
+
+
+def _first_conv(model):
+    from torch import nn
+
+    for m in model.modules():
+        if isinstance(m, nn.Conv2d):
+            return m
+    return None
+
+
+def _input_problem(model, shape, name: str):
+    """Why inputs of ``shape`` do not fit ``model``, in words a student can act on; None when unknown.
+
+    Looks for channels-last images, a missing channel or batch axis, flat vectors, a wrong number of channels;
+    then lets :func:`helpers.shapes.trace_shapes` find the first layer that does not fit.
+    """
+    shape = tuple(int(v) for v in shape)
+    conv = _first_conv(model)
+    if conv is not None:
+        c = conv.in_channels
+        if len(shape) == 4 and shape[1] != c and shape[3] == c:
+            want = (shape[0], shape[3], shape[1], shape[2])
+            return (f"{name} has shape {shape}: channels last (N, H, W, C). PyTorch wants the channels first, "
+                    f"(N, C, H, W) = {want}: use {name}.transpose(0, 3, 1, 2) (NumPy) or "
+                    f"{name}.permute(0, 3, 1, 2) (a tensor).")
+        if len(shape) == 4 and shape[1] != c:
+            colour = (" (colour images have 3 channels, red, green and blue; grey ones have 1)"
+                      if {shape[1], c} <= {1, 3} else "")
+            return (f"{name} has {shape[1]} channel{'s' if shape[1] != 1 else ''} (shape {shape}, read as "
+                    f"(N, C, H, W)), but the model's first convolution expects {c}{colour}.")
+        if len(shape) == 3:
+            if shape[0] == c:
+                return (f"{name} has shape {shape}: that is one image (C, H, W) without the batch axis. Use "
+                        f"{name}[None] for a batch of one, shape {(1,) + shape}.")
+            if shape[2] == c:
+                return (f"{name} has shape {shape}: one image with its channels last (H, W, C). Use "
+                        f"{name}.transpose(2, 0, 1)[None] (NumPy) for a batch of one, shape "
+                        f"{(1, c, shape[0], shape[1])}.")
+            if c == 1:
+                return (f"{name} has shape {shape}: grey images (N, H, W) without a channel axis. PyTorch "
+                        f"wants (N, C, H, W) = {(shape[0], 1) + shape[1:]}: use {name}[:, None].")
+        if len(shape) == 2:
+            side = math.isqrt(shape[1] // c) if shape[1] % c == 0 else 0
+            fix = (f": {name}.reshape(-1, {c}, {side}, {side}) makes square images of them"
+                   if side and c * side * side == shape[1] else "")
+            return (f"{name} has shape {shape}: one flat row of {shape[1]} numbers per example, but the model "
+                    f"starts with a convolution, which wants images (N, C, H, W){fix}.")
+    from .shapes import ShapeMismatchError, trace_shapes
+
+    try:
+        trace_shapes(model, shape[1:], show=False)
+    except ShapeMismatchError as err:
+        if getattr(err, "layer", None) is None:
+            return None              # the model's own code failed, not one of its layers: no input problem
+        text = str(err).rstrip(".")
+        more = (" The model's layers were sized for images of another size: give it images of that size, or "
+                "change that layer." if len(shape) == 4 and "flatten" not in text.lower() else "")
+        return f"{name} has shape {shape}, which the model cannot take: {text}.{more}"
+    except Exception:            # noqa: BLE001 — a second failure says nothing more about the first
+        return None
+    return None
+
+
+def _forward(model, xb, shape, name: str, *, batch_size=None):
+    """``model(xb)``; when torch refuses the input, a ValueError that explains it and quotes torch's own line.
+
+    ``shape`` is the shape of the whole input the student passed (``xb`` is one batch of it). Failures
+    without a known cause are raised unchanged.
+    """
+    try:
+        return model(xb)
+    except (RuntimeError, IndexError, ValueError) as err:
+        line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        if "Expected more than 1 value per channel when training" in line and batch_size is not None:
+            n = int(shape[0])
+            fits = next(b for b in range(batch_size + 1, n + 2) if n % b != 1)
+            raise ValueError(
+                f"the last batch of {name} holds a single example ({n} examples in batches of {batch_size}), and "
+                f"BatchNorm cannot normalise one example while training (torch said: “{line}”). Choose a "
+                f"batch_size that does not leave 1 over, e.g. {fits}, or leave out one example."
+            ) from err
+        why = _input_problem(model, shape, name)
+        if why is None:
+            raise
+        raise ValueError(f"{why} (torch said: “{line}”)") from err
+
+
+def _check_labels(out_shape, y, name: str, *, training: bool = False):
+    """Class labels ``y`` against the model's class scores ``out_shape`` (N, C, …), for cross-entropy or accuracy.
+
+    Refuses fractions, one-hot rows, the wrong shape and labels outside 0..C−1 (torch's own errors for those
+    are an IndexError or, on a GPU, a device assert). Float targets of the very shape of the output (class
+    probabilities, which torch's cross-entropy accepts) pass.
+    """
+    out_shape, y_shape = tuple(out_shape), tuple(y.shape)
+    if len(out_shape) < 2:
+        raise ValueError(f"the model's output has shape {out_shape}; cross-entropy needs class scores "
+                         "(N, classes): end the model with a layer that gives one score per class, such as "
+                         "nn.Linear(…, n_classes).")
+    classes = out_shape[1]
+    if y.is_floating_point():
+        if y_shape == (y_shape[0],) + out_shape[1:]:
+            return                   # class probabilities, one row per example
+        frac = y[y != y.round()].flatten()[0].item()
+        raise ValueError(
+            f"{name} holds fractions such as {frac:g}, but "
+            + ("with the default loss (cross-entropy) " if training else "to be compared with the predictions, ")
+            + f"labels are class numbers 0, 1, …, {classes - 1}."
+            + (" For targets that are real numbers, pass a loss_fn such as torch.nn.MSELoss()." if training else "")
+        )
+    want = (y_shape[0],) + out_shape[2:]
+    if y_shape != want:
+        if len(y_shape) == 2 and len(out_shape) == 2 and y_shape[1] == classes and classes > 1:
+            hint = f" It looks one-hot (a row of {classes} per example): {name}.argmax(axis=1) gives the classes."
+        elif len(y_shape) == len(want) + 1 and y_shape[-1] == 1:
+            hint = f" {name}[..., 0] (or {name}.squeeze(-1)) drops the last axis of length 1."
+        else:
+            hint = ""
+        scores = ", ".join(["N", str(classes)] + [str(v) for v in out_shape[2:]])
+        raise ValueError(
+            f"{name} has shape {y_shape}, but the model gives class scores of shape ({scores}), so {name} must "
+            f"hold one class number per {'example' if len(out_shape) == 2 else 'pixel'}: shape {want}.{hint}"
+        )
+    if y.numel():
+        low, high = int(y.min()), int(y.max())
+        if low < 0 or high >= classes:
+            bad = low if low < 0 else high
+            hint = ""
+            if classes == 1:
+                hint = (" A model with one output suits a loss such as torch.nn.BCEWithLogitsLoss(); for "
+                        "cross-entropy give it one output per class (2 for yes/no).")
+            elif low >= 1 and high == classes:
+                hint = f" Labels that start at 1 need {name} - 1."
+            elif bad >= classes:
+                hint = f" The model's last layer needs {bad + 1} outputs for that label."
+            raise ValueError(f"{name} holds the label {bad}, but the model gives scores for {classes} "
+                             f"class{'es' if classes != 1 else ''}, so labels must be 0 to {classes - 1}.{hint}")
 
 
 # --------------------------------------------------------------------------- history
@@ -189,7 +370,7 @@ def _pct(v) -> str:
 
 
 # --------------------------------------------------------------------------- evaluation
-def _batched_outputs(model, X, batch_size: int):
+def _batched_outputs(model, X, batch_size: int, name: str = "X"):
     import torch
 
     device = _model_device(model)
@@ -198,11 +379,30 @@ def _batched_outputs(model, X, batch_size: int):
     model.eval()
     try:
         with torch.no_grad():
-            for start in range(0, X.shape[0], batch_size):
-                outs.append(model(X[start:start + batch_size].to(device)).detach().cpu())
+            # an empty X still runs once, so that the result has the model's output shape (0, classes, …)
+            for start in range(0, max(X.shape[0], 1), batch_size):
+                xb = X[start:start + batch_size].to(device)
+                outs.append(_forward(model, xb, X.shape, name).detach().cpu())
     finally:
         model.train(was_training)
-    return torch.cat(outs) if outs else torch.empty(0)
+    return torch.cat(outs)
+
+
+def _outputs(model, X, batch_size, threads, name: str = "X"):
+    """The model's raw outputs for every example of X (checked), in eval mode, without gradients."""
+    model = _module(model)
+    batch_size = whole(batch_size, "batch_size", minimum=1)
+    Xt = _as_tensor(X, name, dtype=_input_dtype(model))
+    with _threads(threads):
+        return _batched_outputs(model, Xt, batch_size, name)
+
+
+def _classes(out):
+    """The predicted class: argmax over axis 1 of the outputs (N, classes, …)."""
+    if out.ndim < 2:
+        raise ValueError(f"the model's output has shape {tuple(out.shape)}; predict needs class scores "
+                         "(N, classes, …) to take the argmax over axis 1 (or pass logits=True).")
+    return out.argmax(dim=1).numpy().astype(np.int64)
 
 
 def predict(model, X, batch_size: int = 512, *, logits: bool = False, threads: int | None = 1) -> np.ndarray:
@@ -210,7 +410,8 @@ def predict(model, X, batch_size: int = 512, *, logits: bool = False, threads: i
 
     Shapes: X ``(N, …)`` → int64 ``(N,)`` (or ``(N, H, W)`` for per-pixel scores). With
     ``logits=True`` the raw outputs ``(N, classes, …)`` as float32 instead. Runs in eval mode without
-    gradients, on the model's device, and puts the model back in the mode it was in.
+    gradients, on the model's device, and puts the model back in the mode it was in. An X that does not
+    fit the model (channels last, wrong image size…) raises a ValueError that says why.
 
     >>> import torch
     >>> model = torch.nn.Linear(2, 2, bias=False)
@@ -219,19 +420,33 @@ def predict(model, X, batch_size: int = 512, *, logits: bool = False, threads: i
     >>> predict(model, np.array([[3.0, 1.0], [0.0, 2.0]]))
     array([0, 1])
     """
-    batch_size = _whole(batch_size, "batch_size")
-    with _threads(threads):
-        out = _batched_outputs(model, _as_tensor(X, "X"), batch_size)
+    logits = flag(logits, "logits")
+    out = _outputs(model, X, batch_size, threads)
     if logits:
         return out.float().numpy()
-    if out.ndim < 2:
-        raise ValueError(f"the model's output has shape {tuple(out.shape)}; predict needs class scores "
-                         "(N, classes, …) to take the argmax over axis 1 (or pass logits=True).")
-    return out.argmax(dim=1).numpy().astype(np.int64)
+    return _classes(out)
+
+
+def _accuracy(model, Xt, yt, batch_size, threads, names=("X", "y")) -> float:
+    """Accuracy on checked tensors; labels are checked against the number of classes the model gives."""
+    name_x, name_y = names
+    _check_pair(Xt, yt, name_x, name_y)
+    with _threads(threads):
+        out = _batched_outputs(model, Xt, batch_size, name_x)
+    if out.ndim >= 2:
+        _check_labels(out.shape, yt, name_y)
+    pred = _classes(out)
+    if pred.shape != tuple(yt.shape):
+        raise ValueError(f"predictions have shape {pred.shape} but {name_y} has shape {tuple(yt.shape)}: "
+                         f"{name_y} must hold one class index per example (or per pixel).")
+    return float((pred == yt.numpy()).mean())
 
 
 def evaluate(model, X, y, batch_size: int = 512, *, threads: int | None = 1) -> float:
     """Accuracy of the model on ``(X, y)``: the fraction of examples (or pixels) whose argmax class is right.
+
+    ``y`` holds class numbers 0 … classes − 1, one per example ``(N,)`` (or per pixel ``(N, H, W)``);
+    fractions, one-hot rows and labels the model has no class for raise a ValueError that says what fits.
 
     >>> import torch
     >>> model = torch.nn.Linear(2, 2, bias=False)
@@ -240,17 +455,32 @@ def evaluate(model, X, y, batch_size: int = 512, *, threads: int | None = 1) -> 
     >>> evaluate(model, np.array([[3.0, 1.0], [0.0, 2.0], [5.0, 9.0]]), np.array([0, 1, 0]))
     0.6666666666666666
     """
-    Xt = _as_tensor(X, "X")
+    model = _module(model)
+    batch_size = whole(batch_size, "batch_size", minimum=1)
+    Xt = _as_tensor(X, "X", dtype=_input_dtype(model))
     yt = _as_tensor(y, "y", labels=True)
-    _check_pair(Xt, yt, "X", "y")
-    pred = predict(model, Xt, batch_size=batch_size, threads=threads)
-    if pred.shape != tuple(yt.shape):
-        raise ValueError(f"predictions have shape {pred.shape} but y has shape {tuple(yt.shape)}: "
-                         "y must hold one class index per example (or per pixel).")
-    return float((pred == yt.numpy()).mean())
+    return _accuracy(model, Xt, yt, batch_size, threads)
 
 
 # --------------------------------------------------------------------------- training
+def _device(device):
+    """``device`` as a torch.device (None: the GPU when there is one); a ValueError for one that is not here."""
+    import torch
+
+    if device is None:
+        return get_device()
+    try:
+        d = torch.device(device)
+    except (RuntimeError, TypeError, ValueError):
+        raise ValueError(f"device must be 'cpu', 'cuda' (a GPU) or a torch.device, got {describe(device)}; "
+                         "leave it out (None) to use the GPU when there is one.") from None
+    if d.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device={device!r} asks for a CUDA GPU, but torch finds none here "
+                         "(torch.cuda.is_available() is False): use device='cpu', or leave device out to use "
+                         "the GPU only when there is one.")
+    return d
+
+
 def _make_optimizer(optimizer, params, lr):
     import torch
 
@@ -282,6 +512,12 @@ def fit(model, X_train, y_train, X_test=None, y_test=None, *, epochs: int = 10, 
     ``y`` int ``(N,)`` class indices (or floats with a regression ``loss_fn``). The model is moved to
     ``device`` (default: the GPU if there is one) and left there, in eval mode. The model's initial
     weights are the caller's: seed them with ``torch.manual_seed`` before building it.
+
+    Inputs that do not fit raise a ValueError or TypeError that says what fits before or instead of torch's
+    own error: images with the channels last, of another size than the model was built for, NaN values;
+    with the default loss, labels that are fractions, one-hot rows or outside ``0 … classes − 1`` (checked
+    against the model's first output, before the first step). A ``loss_fn`` of your own decides what its
+    targets are: then the labels are not checked.
     """
     with _threads(threads):
         return _fit(model, X_train, y_train, X_test, y_test, epochs, batch_size, lr, optimizer, seed, device,
@@ -292,26 +528,29 @@ def _fit(model, X_train, y_train, X_test, y_test, epochs, batch_size, lr, optimi
          loss_fn) -> History:
     import torch
 
-    epochs = _whole(epochs, "epochs")
-    batch_size = _whole(batch_size, "batch_size")
-    if isinstance(lr, bool) or not isinstance(lr, numbers.Real) or not lr > 0:
-        raise ValueError(f"lr (the learning rate) must be a positive number such as 1e-3, got {lr!r}.")
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-        raise ValueError(f"seed must be a whole number ≥ 0, got {seed!r}.")
-    if not isinstance(model, torch.nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}.")
-    Xtr = _as_tensor(X_train, "X_train")
+    epochs = whole(epochs, "epochs", minimum=1)
+    batch_size = whole(batch_size, "batch_size", minimum=1)
+    lr = real(lr, "lr (the learning rate)", fits="a positive number such as 1e-3", ok=lambda v: v > 0)
+    seed = _check_seed(seed)
+    progress = flag(progress, "progress")
+    model = _module(model)
+    if loss_fn is not None and not callable(loss_fn):
+        raise TypeError(f"loss_fn must be a loss such as torch.nn.MSELoss() (called as loss_fn(output, target)), "
+                        f"or None for cross-entropy; got {describe(loss_fn)}.")
+    dtype = _input_dtype(model)
+    Xtr = _as_tensor(X_train, "X_train", dtype=dtype)
     ytr = _as_tensor(y_train, "y_train", labels=True)
     _check_pair(Xtr, ytr, "X_train", "y_train")
     if (X_test is None) != (y_test is None):
         raise ValueError("pass both X_test and y_test, or neither.")
     if X_test is not None:
-        Xte = _as_tensor(X_test, "X_test")
+        Xte = _as_tensor(X_test, "X_test", dtype=dtype)
         yte = _as_tensor(y_test, "y_test", labels=True)
         _check_pair(Xte, yte, "X_test", "y_test")
     classify = not ytr.is_floating_point()
+    check_labels = loss_fn is None          # a loss of the caller's own decides what its targets are
 
-    device = torch.device(device) if device is not None else get_device()
+    device = _device(device)
     model.to(device)
     loss_fn = loss_fn if loss_fn is not None else torch.nn.CrossEntropyLoss()
     opt = _make_optimizer(optimizer, model.parameters(), lr)
@@ -329,7 +568,12 @@ def _fit(model, X_train, y_train, X_test, y_test, epochs, batch_size, lr, optimi
             idx = order[first:first + batch_size]
             xb, yb = Xtr[idx].to(device), ytr[idx].to(device)
             opt.zero_grad()
-            out = model(xb)
+            out = _forward(model, xb, Xtr.shape, "X_train", batch_size=batch_size)
+            if check_labels:                # once, before the first loss: every label against the classes
+                _check_labels(out.shape, ytr, "y_train", training=True)
+                if X_test is not None and classify:
+                    _check_labels(out.shape, yte, "y_test")
+                check_labels = False
             loss = loss_fn(out, yb)
             if not torch.isfinite(loss):
                 raise FloatingPointError(
@@ -345,7 +589,7 @@ def _fit(model, X_train, y_train, X_test, y_test, epochs, batch_size, lr, optimi
         history.train_loss.append(total_loss / n)
         history.train_acc.append(correct / counted if counted else float("nan"))
         if X_test is not None and classify:
-            history.test_acc.append(evaluate(model, Xte, yte, threads=None))
+            history.test_acc.append(_accuracy(model, Xte, yte, 512, None, names=("X_test", "y_test")))
         else:
             history.test_acc.append(float("nan"))
         history.seconds.append(time.perf_counter() - start)
@@ -372,7 +616,9 @@ def digits_cnn(seed: int = 0, relu: bool = True):
     import torch
     from torch import nn
 
-    torch.manual_seed(int(seed))
+    seed = _check_seed(seed)
+    relu = flag(relu, "relu")
+    torch.manual_seed(seed)
     act = nn.ReLU if relu else nn.Identity
     return nn.Sequential(
         nn.Conv2d(1, 32, kernel_size=3, padding=1), act(), nn.MaxPool2d(2),

@@ -330,3 +330,104 @@ def test_gradient_report_and_check_gradient():
     wrong = check_gradient(-a, a, what="∂L/∂w")
     assert wrong.ok is False and "wrong sign" in wrong.message
     assert check_gradient(a[:2], a).ok is False
+
+
+# --------------------------------------------------------------------------- NaN, empty batches, wrong kinds
+def test_relu_backward_passes_the_gradient_where_x_is_nan_like_torch():
+    x = np.array([np.nan, -1.0, 0.0, 2.0, np.inf, -np.inf, -0.0])
+    g = np.array([5.0, 5.0, 5.0, 5.0, 5.0, 5.0, np.nan])
+    xt = torch.tensor(x, requires_grad=True)
+    torch.relu(xt).backward(torch.tensor(g))
+    np.testing.assert_array_equal(relu_backward(x, g), xt.grad.numpy())
+
+
+@pytest.mark.parametrize("shape", [(0,), (2, 0, 3), (0, 4)])
+def test_relu_backward_of_empty_arrays_like_torch(shape):
+    xt = torch.zeros(shape, dtype=torch.float64, requires_grad=True)
+    torch.relu(xt).backward(torch.zeros(shape, dtype=torch.float64))
+    got = relu_backward(np.zeros(shape), np.zeros(shape))
+    assert got.shape == tuple(xt.grad.shape)
+    with pytest.raises(ValueError, match=r"grad_out must have the shape .*\(0,\)"):
+        relu_backward(np.zeros(0), np.zeros(3))
+
+
+@pytest.mark.parametrize("fn", BACKWARDS)
+@pytest.mark.parametrize("stride, padding", [(1, 0), (2, 1), (1, "same")])
+def test_conv2d_backward_of_an_empty_batch_like_torch(fn, stride, padding):
+    x = np.zeros((0, 2, 5, 6))
+    w = np.random.default_rng(0).normal(size=(3, 2, 3, 3))
+    shape = torch_out_shape(x, w, stride, padding, 1)
+    assert shape[0] == 0
+    g = np.zeros(shape)
+    want = torch_conv_grads(x, w, g, stride, padding, 1)
+    got = fn(x, w, g, stride=stride, padding=padding)
+    for a, b in zip(got, want, strict=True):
+        assert a.shape == b.shape
+        np.testing.assert_array_equal(a, b)                             # empty grad_x, zero grad_w and grad_b
+
+
+@pytest.mark.parametrize("kind, fn", [("max", max_pool2d_backward), ("avg", avg_pool2d_backward)])
+def test_pool_backward_of_an_empty_batch_like_torch(kind, fn):
+    x = np.zeros((0, 3, 5, 5))
+    g = np.zeros(pooled_shape(x, 3, 2, 1))
+    want = torch_pool_grad(kind, x, g, 3, 2, 1)
+    got = fn(x, g, 3, 2, 1)
+    assert got.shape == want.shape == (0, 3, 5, 5)
+
+
+def test_backward_refuses_empty_axes_other_than_the_batch():
+    with pytest.raises(ValueError, match=r"x is empty \(shape \(0, 5\)\)"):
+        max_pool2d_backward(np.zeros((0, 5)), np.zeros((0, 2)), 2)
+    with pytest.raises(ValueError, match=r"x is empty \(shape \(1, 0, 5, 5\)\)"):
+        conv2d_backward(np.zeros((1, 0, 5, 5)), np.zeros((1, 0, 3, 3)), np.zeros((1, 1, 3, 3)))
+    with pytest.raises(RuntimeError):                                    # torch refuses 0 channels in pooling too
+        F.max_pool2d(torch.zeros(1, 0, 5, 5), 2)
+
+
+@pytest.mark.parametrize("x", [
+    [[1.0, np.nan], [3.0, 2.0]],
+    [[np.nan, 5.0], [3.0, np.nan]],                   # two NaN in one window: torch picks the last one
+    [[np.nan, np.nan], [np.nan, np.nan]],
+    [[7.0, 7.0], [np.nan, 7.0]],
+])
+def test_max_pool2d_backward_with_nan_like_torch(x):
+    x = np.array(x)[None, None]
+    g = np.array([[[[3.0]]]])
+    np.testing.assert_array_equal(max_pool2d_backward(x, g, 2), torch_pool_grad("max", x, g, 2, None, 0))
+
+
+@SETTINGS
+@given(cfg=pool_configs(), data=st.data())
+def test_max_pool2d_backward_with_random_nan_matches_autograd(cfg, data):
+    x, k, stride, padding, rng = cfg
+    x = x.copy()
+    x[rng.random(x.shape) < data.draw(st.sampled_from([0.1, 0.3]))] = np.nan
+    g = rng.normal(size=pooled_shape(x, k, stride, padding))
+    got = max_pool2d_backward(x, g, k, stride, padding)
+    np.testing.assert_allclose(got, torch_pool_grad("max", x, g, k, stride, padding), rtol=1e-12, atol=1e-12)
+
+
+def test_numeric_gradient_of_a_function_that_returns_nothing_or_text():
+    with pytest.raises(TypeError, match=r"returned None\. Does it end with a `return`"):
+        numeric_gradient(lambda v: print(v.sum()), np.ones(2))
+    with pytest.raises(TypeError, match=r"returned the text 'loss'"):
+        numeric_gradient(lambda v: "loss", np.ones(2))
+    with pytest.raises(TypeError, match=r"eps must be a small positive number .* the text '1e-6'"):
+        numeric_gradient(np.sum, np.ones(2), eps="1e-6")
+    x = torch.tensor([1.0, 2.0], dtype=torch.float64)                  # a function that returns a tensor is fine
+    np.testing.assert_allclose(numeric_gradient(lambda v: torch.tensor(v).pow(2).sum(), x.numpy()), [2.0, 4.0],
+                               rtol=1e-8)
+
+
+def test_gradient_report_and_check_gradient_spec_mistakes():
+    a = np.array([1.0, 2.0])
+    with pytest.raises(ValueError, match="expect must be a positive bound .* -1"):
+        gradient_report(a, a, expect=-1)
+    with pytest.raises(TypeError, match="name must be text"):
+        gradient_report(a, a, name=None)
+    with pytest.raises(TypeError, match="expect must be .* the text '1e-7'"):
+        check_gradient(a, a, expect="1e-7")
+    with pytest.raises(TypeError, match="expected .*set by the notebook.* None"):
+        check_gradient(a, None)
+    v = check_gradient(["2", "4"], a)
+    assert v.ok is False and "not text" in v.message

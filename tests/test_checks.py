@@ -137,3 +137,130 @@ def test_channel_mistakes_are_named():
     assert v.ok is False and "add them up" in v.message
     v = checks.check_conv2d(helpers.conv2d(x, w)[0], x, w)
     assert v.ok is False and "leading axis" in v.message
+
+
+# ------------------------------------------------------------------- wrong types: ❌ for answers, errors for specs
+def test_conv_params_accepts_numpy_integers_and_pairs_with_the_same_text():
+    right = checks.check_conv_params(280, 3, 10, 3)
+    for k in (np.int64(3), (3, 3), [3, 3], np.int32(3), 3.0):
+        v = checks.check_conv_params(280, np.int64(3), np.int64(10), k)
+        assert v.ok is True and repr(v) == repr(right)
+    assert "forgot the biases" in checks.check_conv_params(270, 3, 10, np.int64(3)).message
+    assert checks.check_conv_params(10 * 3 * 3 * 5, 3, 10, (3, 5), bias=False)
+
+
+@pytest.mark.parametrize("args, exc, words", [
+    ((3, 10, "3"), TypeError, ["kernel_size", "'3'", "without quotes"]),
+    ((3, 10, [3, 3, 3]), ValueError, ["kernel_size", "2 ints", "(3, 3, 3)"]),
+    ((None, 10, 3), TypeError, ["in_channels", "None"]),
+    ((3, 2.5, 3), TypeError, ["out_channels", "2.5"]),
+    ((3, 0, 3), ValueError, ["out_channels", "1 or more"]),
+])
+def test_conv_params_spec_mistakes_raise(args, exc, words):
+    with pytest.raises(exc) as info:
+        checks.check_conv_params(280, *args)
+    for word in words:
+        assert word in str(info.value), (word, str(info.value))
+    with pytest.raises(TypeError, match="bias must be True or False"):
+        checks.check_conv_params(280, 3, 10, 3, bias="yes")
+
+
+@pytest.mark.parametrize("answer, words", [
+    ("280", ["not text", "'280'", "without quotes"]),
+    (float("nan"), ["nan (not a number)"]),
+    (True, ["yes/no"]),
+    ([280, 1], ["single number"]),
+    ({}, ["single number"]),
+])
+def test_number_answers_of_the_wrong_kind_get_a_verdict(answer, words):
+    for v in (checks.check_conv_params(answer, 3, 10, 3), checks.check_number(answer, 280)):
+        assert v.ok is False and repr(v).startswith("❌")
+        for word in words:
+            assert word in v.message, (word, v.message)
+
+
+def test_number_answers_in_any_numeric_container():
+    torch = pytest.importorskip("torch")
+    for answer in (np.int64(280), torch.tensor(280), torch.tensor([280.0]), np.array([[280]]), 280.0):
+        assert checks.check_conv_params(answer, 3, 10, 3).ok is True
+
+
+@pytest.mark.parametrize("kwargs, exc, words", [
+    (dict(expected=None), TypeError, ["expected", "None"]),
+    (dict(expected="3"), TypeError, ["expected", "'3'"]),
+    (dict(expected=3, hints=[2]), TypeError, ["hints", "dict"]),
+    (dict(expected=3, hints={"2": "why"}), TypeError, ["hints", "'2'"]),
+    (dict(expected=3, tolerance=-1), ValueError, ["tolerance", "≥ 0", "-1"]),
+    (dict(expected=3, tolerance=None), TypeError, ["tolerance", "None"]),
+])
+def test_check_number_spec_mistakes_raise(kwargs, exc, words):
+    with pytest.raises(exc) as info:
+        checks.check_number(3, **kwargs)
+    for word in words:
+        assert word in str(info.value), (word, str(info.value))
+
+
+def test_check_true_needs_one_true_or_false():
+    torch = pytest.importorskip("torch")
+    for cond in (np.array([True, False]), torch.tensor([True, False])):
+        v = checks.check_true(cond, "ok", "no")
+        assert v.ok is False and "one True or False" in v.message and ".all()" in v.message and ".any()" in v.message
+    for cond, word in (("no", "the text 'no'"), (0.98, "0.98"), (1, "1")):
+        v = checks.check_true(cond, "ok", "no")
+        assert v.ok is False and "a comparison such as" in v.message and word in v.message
+    assert checks.check_true(np.bool_(True), "ok", "no").ok is True
+    assert checks.check_true(np.array(True), "ok", "no").ok is True
+    assert checks.check_true(torch.tensor(False), "ok", "no").ok is False
+    assert repr(checks.check_true(np.float64(0.98) >= 0.97, "ok", "no")) == "✅ Correct. ok"
+    assert checks.check_true(None, "ok", "no").ok is None
+    with pytest.raises(TypeError, match="message_ok must be text"):
+        checks.check_true(True, None, "no")
+
+
+def test_output_size_answers_and_specs():
+    assert checks.check_output_size(np.array([3]), 4, 2, stride=2, padding=1).ok is True
+    assert checks.check_output_size(np.int64(3), np.int64(4), np.int64(2), stride=np.int64(2), padding=1)
+    v = checks.check_output_size("3", 4, 2, stride=2, padding=1)
+    assert v.ok is False and "not text" in v.message
+    v = checks.check_output_size([3, 3], 4, 2, stride=2, padding=1)
+    assert v.ok is False and "single whole number" in v.message
+    assert "yes/no" in checks.check_output_size(True, 4, 2).message
+    with pytest.raises(TypeError, match="size must be a whole number of pixels, got the text '4'"):
+        checks.check_output_size(3, "4", 2)
+
+
+def test_shape_answers_of_the_wrong_kind_get_a_verdict():
+    v = checks.check_shape((10.5, 48, 68), (10, 48, 68))
+    assert v.ok is False and "whole numbers" in v.message                # not silently rounded down to 10
+    v = checks.check_shape("1048", (1, 0, 4, 8))
+    assert v.ok is False and "not as text" in v.message
+    v = checks.check_shape(np.zeros((10, 48, 68)), (10, 48, 68))
+    assert v.ok is False and ".shape = (10, 48, 68)" in v.message
+    v = checks.check_shape(10, (10,))
+    assert v.ok is False and "(10,)" in v.message
+    assert checks.check_shape(np.array([10, 48, 68]), (10, 48, 68)).ok is True
+    assert checks.check_shape((10.0, np.int64(48), 68), (10, 48, 68)).ok is True
+    for expected in (None, 10, "10x48", (10, 4.5)):
+        with pytest.raises(TypeError, match="expected .* tuple of whole numbers"):
+            checks.check_shape((10, 48), expected)
+
+
+def test_array_answers_of_text_and_spec_mistakes():
+    v = checks.check_array(["1", "2"], np.array([1, 2]))
+    assert v.ok is False and "not text" in v.message
+    v = checks.check_conv1d(["1", "-1", "1", "0"], [0, 1, 0, 1, 1], [-1, 1])
+    assert v.ok is False and "not text" in v.message
+    for expected in (None, "12", [[1, 2], [3]]):
+        with pytest.raises(TypeError, match="expected .*set by the notebook"):
+            checks.check_array([1, 2], expected)
+
+
+def test_numpy_integer_settings_keep_every_hint():
+    x = np.arange(1, 26).reshape(5, 5)
+    w = np.array([[1, 0], [0, -1]])
+    doubled = helpers.conv2d(x, w, padding=2)
+    for padding in (1, np.int64(1)):
+        assert "padded twice" in checks.check_conv2d(doubled, x, w, padding=padding).message
+    twice = helpers.conv2d(x, w, stride=4)
+    for stride in (2, np.int64(2)):
+        assert "stride twice" in checks.check_conv2d(twice, x, w, stride=stride).message

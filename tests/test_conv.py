@@ -269,3 +269,67 @@ def test_bad_input_is_explained(call, exc, words):
         call()
     for word in words:
         assert word in str(info.value), (word, str(info.value))
+
+
+# ----------------------------------------------------------------------------- empty batches and channels last
+@pytest.mark.parametrize("kwargs", [dict(), dict(stride=2, padding=1), dict(padding="same", dilation=2)])
+def test_an_empty_batch_gives_an_empty_result_like_torch(kwargs):
+    x = np.zeros((0, 2, 7, 6))
+    w = np.ones((3, 2, 3, 3))
+    b = np.ones(3)
+    want = F.conv2d(torch.from_numpy(x), torch.from_numpy(w), torch.from_numpy(b), **kwargs)
+    for fn in (helpers.conv2d, helpers.conv2d_naive):
+        got = fn(x, w, b, **kwargs)
+        assert got.shape == tuple(want.shape) and got.dtype == np.float64
+    got = helpers.conv2d(x.astype(np.int64), w.astype(np.int64), **kwargs)
+    assert got.shape == tuple(want.shape) and got.dtype == np.int64      # the exact-integer path too
+    want = F.conv1d(torch.zeros(0, 2, 5, dtype=torch.float64), torch.ones(3, 2, 2, dtype=torch.float64))
+    assert helpers.conv1d(np.zeros((0, 2, 5)), np.ones((3, 2, 2))).shape == tuple(want.shape)
+    want = F.conv_transpose2d(torch.zeros(0, 2, 4, 4, dtype=torch.float64), torch.ones(2, 3, 3, 3,
+                                                                                       dtype=torch.float64), stride=2)
+    assert helpers.conv_transpose2d(np.zeros((0, 2, 4, 4)), np.ones((2, 3, 3, 3)), stride=2).shape == tuple(want.shape)
+
+
+@pytest.mark.parametrize("x_shape, w_shape", [((0, 5, 6), (1, 0, 3, 3)), ((1, 0, 5, 6), (1, 0, 3, 3)),
+                                              ((2, 1, 0, 6), (1, 1, 3, 3)), ((0, 6), (3, 3)), ((0,), (2,))])
+def test_empty_axes_other_than_the_batch_are_refused(x_shape, w_shape):
+    fn = helpers.conv1d if len(x_shape) == 1 else helpers.conv2d
+    with pytest.raises(ValueError, match=r"[xw] is empty \(shape"):
+        fn(np.zeros(x_shape), np.ones(w_shape))
+
+
+@pytest.mark.parametrize("fn, x_shape, w_shape, axes, form", [
+    (helpers.conv2d, (6, 7, 3), (4, 3, 3, 3), (2, 0, 1), "(H, W, C)"),
+    (helpers.conv2d, (2, 6, 7, 3), (4, 3, 3, 3), (0, 3, 1, 2), "(N, H, W, C)"),
+    (helpers.conv1d, (9, 3), (4, 3, 2), (1, 0), "(L, C)"),
+    (helpers.conv1d, (2, 9, 3), (4, 3, 2), (0, 2, 1), "(N, L, C)"),
+])
+def test_channels_last_input_is_named_and_the_fix_works(fn, x_shape, w_shape, axes, form):
+    rng = np.random.default_rng(0)
+    x, w = rng.normal(size=x_shape), rng.normal(size=w_shape)
+    with pytest.raises(ValueError) as info:
+        fn(x, w)
+    msg = str(info.value)
+    assert "channel mismatch" in msg and f"channels-last {form}" in msg
+    assert f"x.transpose({', '.join(map(str, axes))})" in msg
+    fixed = x.transpose(axes)
+    torch_fn = F.conv2d if fn is helpers.conv2d else F.conv1d
+    want = torch_fn(torch.from_numpy(fixed if fixed.ndim == len(w_shape) else fixed[None]), torch.from_numpy(w))
+    np.testing.assert_allclose(fn(fixed, w), want.numpy().reshape(fn(fixed, w).shape), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("kwargs, exc, words", [
+    (dict(stride=np.int64(2)), None, []),
+    (dict(stride="2"), TypeError, ["stride", "the text '2'", "without quotes"]),
+    (dict(padding=True), TypeError, ["padding", "True"]),
+    (dict(dilation=float("nan")), TypeError, ["dilation", "nan"]),
+])
+def test_settings_of_the_wrong_kind(kwargs, exc, words):
+    x, w = np.arange(25.0).reshape(5, 5), np.ones((2, 2))
+    if exc is None:
+        np.testing.assert_array_equal(helpers.conv2d(x, w, **kwargs), helpers.conv2d(x, w, stride=2))
+        return
+    with pytest.raises(exc) as info:
+        helpers.conv2d(x, w, **kwargs)
+    for word in words:
+        assert word in str(info.value), (word, str(info.value))

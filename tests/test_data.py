@@ -126,7 +126,7 @@ def test_split_is_deterministic_for_a_seed():
 @pytest.mark.parametrize("kwargs, exc, words", [
     (dict(test_fraction=0), ValueError, "test_fraction"),
     (dict(test_fraction=1.5), ValueError, "between 0 and 1"),
-    (dict(seed=-1), TypeError, "seed"),
+    (dict(seed=-1), ValueError, "seed"),          # a wrong value (a wrong type is a TypeError)
 ])
 def test_split_rejects_bad_arguments(kwargs, exc, words):
     with pytest.raises(exc, match=words):
@@ -368,3 +368,94 @@ def test_cifar10_missing_files_message(tmp_path):
     (tmp_path / "cifar-10-python.tar.gz").write_bytes(b"")
     with pytest.raises(FileNotFoundError, match="not unpacked"):
         load_cifar10(tmp_path)
+
+
+# --------------------------------------------------------------------------- common slips in the arguments
+@pytest.mark.parametrize("kinds, words", [
+    ("line", ["single text 'line'", "['line']"]),
+    ({"line", "cross"}, ["not a set", "no fixed order", "['cross', 'line']"]),
+    (None, ["kinds", "None"]),
+    (3, ["kinds", "3"]),
+])
+def test_shapes_kinds_must_be_a_list_or_tuple(kinds, words):
+    with pytest.raises(TypeError) as info:
+        make_shapes(4, kinds=kinds)
+    for word in words:
+        assert word in str(info.value), (word, str(info.value))
+
+
+def test_shapes_kinds_as_a_list_or_array_equal_the_tuple():
+    want = make_shapes(6, size=16, kinds=("line", "cross"))
+    for kinds in (["line", "cross"], np.array(["line", "cross"])):
+        for a, b in zip(make_shapes(6, size=16, kinds=kinds), want, strict=True):
+            np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("kwargs, exc, words", [
+    (dict(n="4"), TypeError, ["n must be a whole number", "'4'", "without quotes"]),
+    (dict(n=None), TypeError, ["n must be a whole number", "None"]),
+    (dict(n=True), TypeError, ["n must be a whole number", "True"]),
+    (dict(seed="1"), TypeError, ["seed", "'1'"]),
+    (dict(seed=-1), ValueError, ["seed", "0 or more", "-1"]),
+    (dict(seed=0.5), TypeError, ["seed", "0.5"]),
+    (dict(noise="0.1"), TypeError, ["noise", "'0.1'"]),
+    (dict(noise=float("inf")), ValueError, ["noise", "inf"]),
+    (dict(noise=float("nan")), ValueError, ["noise", "nan"]),
+    (dict(extent=5), TypeError, ["extent", "(5, 5)"]),
+    (dict(size="28"), TypeError, ["size", "'28'"]),
+])
+def test_shapes_arguments_of_the_wrong_type_or_value(kwargs, exc, words):
+    args = dict(n=4)
+    args.update(kwargs)
+    with pytest.raises(exc) as info:
+        make_shapes(**args)
+    for word in words:
+        assert word in str(info.value), (word, str(info.value))
+
+
+def test_shapes_whole_numbers_of_any_kind_give_the_same_arrays():
+    want = make_shapes(5, size=16, seed=2, region=(0, 0, 16, 8))
+    for n, size, seed, region in [(np.int64(5), np.int32(16), np.int64(2), np.array([0, 0, 16, 8])),
+                                  (5.0, 16.0, 2.0, [0, 0, 16.0, 8])]:
+        for a, b in zip(make_shapes(n, size=size, seed=seed, region=region), want, strict=True):
+            np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("X, y, kwargs, exc, words", [
+    (None, np.arange(10) % 2, {}, TypeError, ["X is None"]),
+    (np.zeros((10, 2)), None, {}, TypeError, ["y is None"]),
+    (np.zeros((0, 2)), np.zeros(0), {}, ValueError, ["no examples"]),
+    (np.zeros((4, 2)), np.array([0.0, np.nan, 1.0, 1.0]), {}, ValueError, ["NaN", "index 1"]),
+    (np.zeros((10, 2)), np.eye(2)[np.arange(10) % 2], {}, ValueError, ["(10, 2)", "y.argmax(axis=1)"]),
+    (np.zeros((10, 2)), (np.arange(10) % 2)[:, None], {}, ValueError, ["(10, 1)", "y.ravel()"]),
+    (np.zeros((10, 2)), np.arange(10) % 2, dict(test_fraction="0.25"), TypeError, ["test_fraction", "'0.25'"]),
+    (np.zeros((10, 2)), np.arange(10) % 2, dict(test_fraction=float("nan")), ValueError, ["test_fraction", "nan"]),
+    (np.zeros((10, 2)), np.arange(10) % 2, dict(seed="0"), TypeError, ["seed", "'0'"]),
+    ([[1, 2], [3]], [0, 1], {}, ValueError, ["X", "same length"]),
+    ("digits", [0, 1], {}, TypeError, ["X", "'digits'"]),
+])
+def test_split_arguments_of_the_wrong_kind(X, y, kwargs, exc, words):
+    with pytest.raises(exc) as info:
+        train_test_split(X, y, **kwargs)
+    for word in words:
+        assert word in str(info.value), (word, str(info.value))
+
+
+def test_split_takes_lists_tensors_and_any_whole_seed():
+    torch = pytest.importorskip("torch")
+    X, y = np.arange(20.0).reshape(10, 2), np.arange(10) % 2
+    want = train_test_split(X, y, seed=3)
+    for args in [(X.tolist(), y.tolist(), 3), (torch.tensor(X, requires_grad=True), torch.tensor(y), 3),
+                 (X, y, np.int64(3)), (X, y, 3.0)]:
+        for a, b in zip(train_test_split(args[0], args[1], seed=args[2]), want, strict=True):
+            np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("loader", [load_mnist, load_cifar10])
+def test_loader_flags_and_limit_are_checked_before_looking_for_files(tmp_path, loader):
+    with pytest.raises(TypeError, match="train must be True or False, got the text 'no'"):
+        loader(tmp_path, train="no")
+    with pytest.raises(ValueError, match="limit must be 1 or more, got 0"):
+        loader(tmp_path, limit=0)
+    with pytest.raises(TypeError, match="limit must be a whole number, got the text '10'"):
+        loader(tmp_path, limit="10")

@@ -55,3 +55,47 @@ def test_bad_pool_input(call, exc, words):
         call()
     for word in words:
         assert word in str(info.value)
+
+
+# ----------------------------------------------------------------------------- empty batches and NaN, as torch
+@pytest.mark.parametrize("kwargs", [dict(kernel_size=2), dict(kernel_size=3, stride=1, padding=1),
+                                    dict(kernel_size=(2, 3), stride=(1, 2))])
+def test_an_empty_batch_gives_an_empty_result_like_torch(kwargs):
+    x = np.zeros((0, 3, 6, 7))
+    for ours, theirs in ((helpers.max_pool2d, F.max_pool2d), (helpers.avg_pool2d, F.avg_pool2d)):
+        want = theirs(torch.from_numpy(x), **kwargs)
+        got = ours(x, **kwargs)
+        assert got.shape == tuple(want.shape) and got.dtype == np.float64
+    assert helpers.max_pool2d(np.zeros((0, 1, 4, 4), dtype=np.int64), 2, padding=1).dtype == np.int64
+
+
+@pytest.mark.parametrize("shape", [(1, 0, 4, 4), (0, 4, 4), (1, 1, 0, 4), (0, 4)])
+def test_other_empty_axes_are_refused_as_torch_refuses_them(shape):
+    with pytest.raises(RuntimeError):
+        F.max_pool2d(torch.zeros(shape if len(shape) > 2 else (1,) + shape), 2)
+    with pytest.raises(ValueError, match=r"x is empty \(shape"):
+        helpers.max_pool2d(np.zeros(shape), 2)
+
+
+def test_nan_wins_its_window_like_torch():
+    x = np.array([[[[1.0, np.nan, 0.0, 2.0], [3.0, 2.0, 5.0, 1.0]]]])
+    np.testing.assert_array_equal(helpers.max_pool2d(x, 2), F.max_pool2d(torch.from_numpy(x), 2).numpy())
+    np.testing.assert_array_equal(helpers.avg_pool2d(x, 2), F.avg_pool2d(torch.from_numpy(x), 2).numpy())
+
+
+@pytest.mark.parametrize("kernel_size, exc, words", [
+    ("2", TypeError, ["kernel_size", "the text '2'", "without quotes"]),
+    (np.int64(2), None, []),
+    ((2, 2, 2), ValueError, ["kernel_size", "2 ints"]),
+    (None, TypeError, ["kernel_size", "None"]),
+    (True, TypeError, ["kernel_size", "True"]),
+])
+def test_kernel_size_of_the_wrong_kind(kernel_size, exc, words):
+    x = np.arange(16.0).reshape(4, 4)
+    if exc is None:
+        np.testing.assert_array_equal(helpers.max_pool2d(x, kernel_size), helpers.max_pool2d(x, 2))
+        return
+    with pytest.raises(exc) as info:
+        helpers.max_pool2d(x, kernel_size)
+    for word in words:
+        assert word in str(info.value), (word, str(info.value))

@@ -6,6 +6,7 @@ parameters) or a hand count from the seed lectures, never trace_shapes' own outp
 
 import re
 
+import numpy as np
 import pytest
 import torch
 from hypothesis import given, settings
@@ -363,3 +364,113 @@ def test_pooling_after_flatten_is_a_shape_mismatch():
     model = nn.Sequential(nn.Flatten(), nn.AvgPool2d(1))
     with pytest.raises(ShapeMismatchError, match=r"^layer 1 "):
         trace_shapes(model, (1, 1, 1), show=False)
+
+
+# --- the input given the way students often give it --------------------------------------------------------
+def test_channels_last_input_says_channels_come_first():
+    model = nn.Sequential(nn.Conv2d(3, 8, 3), nn.ReLU())
+    with pytest.raises(RuntimeError):                              # torch refuses H×W×C too
+        model(torch.zeros(1, 32, 32, 3))
+    assert model(torch.zeros(1, 3, 32, 32)).shape == (1, 8, 30, 30)   # and takes C×H×W
+    with pytest.raises(ShapeMismatchError) as info:
+        trace_shapes(model, (32, 32, 3), show=False)
+    msg = str(info.value)
+    assert msg.startswith("layer 0 ") and "in_channels=32" not in msg
+    assert "has them last (H×W×C = 32×32×3)" in msg and "channels first (C×H×W)" in msg
+    assert "input_shape=(3, 32, 32)" in msg and "x.permute(2, 0, 1)" in msg and "x.transpose(2, 0, 1)" in msg
+    assert info.value.layer is model[0]
+
+
+def test_channels_last_in_a_custom_module_too():
+    with pytest.raises(ShapeMismatchError, match=r"^layer left .*has them last .*input_shape=\(3, 8, 10\)"):
+        trace_shapes(TwoPath(in_channels=3), (8, 10, 3), show=False)
+
+
+def test_a_later_layer_keeps_its_in_channels_advice():
+    # 10 channels reach a conv that wants 16, and the input's last axis happens to be 16 as well:
+    # the mismatch is the model's, not the input's
+    model = nn.Sequential(nn.Conv2d(3, 10, 1), nn.Conv2d(16, 4, 1))
+    with pytest.raises(ShapeMismatchError, match=r"^layer 1 .*Set in_channels=10"):
+        trace_shapes(model, (3, 8, 16), show=False)
+
+
+def test_batch_dimension_or_no_channel_axis_in_input_shape():
+    model = nn.Sequential(nn.Conv2d(3, 8, 3))
+    with pytest.raises(ShapeMismatchError, match=r"has 4 numbers.*leave out the batch dimension N.*"
+                                                 r"input_shape=\(3, 32, 32\)"):
+        trace_shapes(model, (1, 3, 32, 32), show=False)
+    with pytest.raises(ShapeMismatchError, match=r"no channel axis.*input_shape=\(3, 32, 32\)"):
+        trace_shapes(model, (32, 32), show=False)
+    with pytest.raises(ShapeMismatchError, match=r"x\[None\] adds the axis"):
+        trace_shapes(nn.Sequential(nn.Conv2d(1, 8, 3)), (28, 28), show=False)
+
+
+def test_linear_after_an_unflattened_input_of_the_right_size_says_only_flatten():
+    model = nn.Sequential(nn.Linear(64, 10))
+    assert nn.Sequential(nn.Flatten(), model[0])(torch.zeros(2, 1, 8, 8)).shape == (2, 10)   # torch: flatten fixes it
+    with pytest.raises(ShapeMismatchError) as info:
+        trace_shapes(model, (1, 8, 8), show=False)
+    msg = str(info.value)
+    assert "flatten first" in msg and "exactly the 64 features" in msg and "Set in_features" not in msg
+
+
+def test_a_failure_before_any_layer_is_not_blamed_on_a_layer():
+    class Early(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(1, 1, 1)
+
+        def forward(self, x):
+            return self.conv(x.view(3, -1))          # fails before the conv runs
+
+    with pytest.raises(ShapeMismatchError) as info:
+        trace_shapes(Early(), (1, 4, 4), show=False)
+    assert str(info.value).startswith("the model's own forward code failed before any layer ran")
+    assert "None" not in str(info.value) and info.value.layer is None
+
+
+@pytest.mark.parametrize("shape, exc, words", [
+    ((3, 32.5, 32), TypeError, ["input_shape", "32.5", "not a whole number"]),
+    (("3", "32", "32"), TypeError, ["input_shape", "the text '3'"]),
+    ((True, 32, 32), TypeError, ["input_shape", "True"]),
+    (None, TypeError, ["input_shape", "None"]),
+    (np.zeros((3, 8, 8)), TypeError, ["an array of shape (3, 8, 8)", "x.shape"]),
+    (torch.zeros(3, 8, 8), TypeError, ["a tensor of shape (3, 8, 8)", "x.shape[1:]"]),
+    ((3, -8, 8), ValueError, ["positive sizes"]),
+])
+def test_input_shape_of_the_wrong_kind(shape, exc, words):
+    with pytest.raises(exc) as info:
+        trace_shapes(nn.Conv2d(3, 4, 3), shape, show=False)
+    for word in words:
+        assert word in str(info.value), (word, str(info.value))
+
+
+def test_input_shape_of_numpy_integers_or_whole_floats_is_accepted():
+    model = seed_model()
+    want = [r.output_shape for r in trace_shapes(model, (3, 50, 70), show=False)]
+    for shape in (np.array([3, 50, 70]), (np.int64(3), 50, 70), (3.0, 50.0, 70.0), torch.Size([3, 50, 70])):
+        assert [r.output_shape for r in trace_shapes(model, shape, show=False)] == want == torch_shapes(
+            list(model), (3, 50, 70))
+
+
+def test_show_and_formulas_must_be_true_or_false(capsys):
+    with pytest.raises(TypeError, match="show must be True or False, got the text 'no'"):
+        trace_shapes(seed_model(), (3, 50, 70), show="no")
+    with pytest.raises(TypeError, match="formulas must be True or False"):
+        trace_shapes(seed_model(), (3, 50, 70), formulas=1, show=False)
+    assert capsys.readouterr().out == ""
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_a_model_on_the_gpu_is_traced_there():
+    model = seed_model().cuda()
+    rows = trace_shapes(model, (3, 50, 70), show=False)
+    assert [r.output_shape for r in rows] == SEED_WALK[1:]
+
+
+def test_a_2d_layer_given_no_channel_axis_stops_instead_of_running_unbatched():
+    model = nn.Sequential(nn.Conv2d(1, 8, 3), nn.Flatten(2), nn.MaxPool2d(2))
+    # torch runs it (it reads the N×8×676 batch as one unbatched image of N channels): shapes would be wrong
+    assert model(torch.zeros(2, 1, 28, 28)).shape == (2, 4, 338)
+    with pytest.raises(ShapeMismatchError, match=r"^layer 2 .*no channel axis \(N×8×676\)"):
+        trace_shapes(model, (1, 28, 28), show=False)

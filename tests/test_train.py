@@ -241,3 +241,266 @@ def test_notebook_06_run_reaches_97_percent():
     assert acc >= 0.97
     assert acc == pytest.approx(history.test_acc[-1])
     assert history.train_loss[-1] < 0.1
+
+
+# --------------------------------------------------------------------------- wrong input: a teaching error
+def _torch_error(model, X):
+    """torch's own first line for running ``model`` on ``X`` (the oracle that our message must quote)."""
+    with pytest.raises((RuntimeError, IndexError, ValueError)) as info:
+        model(torch.as_tensor(X, dtype=torch.float32))
+    return str(info.value).splitlines()[0]
+
+
+def _message(exc, call):
+    with pytest.raises(exc) as info:
+        call()
+    return str(info.value)
+
+
+@pytest.mark.parametrize("run", ["fit", "evaluate", "predict"])
+def test_channels_last_images_are_explained(run):
+    X, y = _bars(32)
+    X_last = np.ascontiguousarray(X.transpose(0, 2, 3, 1))              # (32, 6, 6, 1)
+    model = _tiny_cnn()
+    calls = {"fit": lambda: fit(model, X_last, y, epochs=1, progress=False, device="cpu"),
+             "evaluate": lambda: evaluate(model, X_last, y),
+             "predict": lambda: predict(model, X_last)}
+    name = "X_train" if run == "fit" else "X"
+    msg = _message(ValueError, calls[run])
+    assert f"{name} has shape (32, 6, 6, 1): channels last" in msg
+    assert "(N, C, H, W) = (32, 1, 6, 6)" in msg
+    assert f"{name}.transpose(0, 3, 1, 2)" in msg and f"{name}.permute(0, 3, 1, 2)" in msg
+    assert _torch_error(model, X_last) in msg                           # torch's own line, quoted
+    # the fix the message gives works
+    assert predict(model, X_last.transpose(0, 3, 1, 2)).shape == (32,)
+
+
+def test_test_set_in_channels_last_is_named_as_x_test():
+    X, y = _bars(32)
+    msg = _message(ValueError, lambda: fit(_tiny_cnn(), X, y, X.transpose(0, 2, 3, 1), y, epochs=1,
+                                           progress=False, device="cpu"))
+    assert "X_test has shape (32, 6, 6, 1): channels last" in msg
+
+
+def test_images_of_the_wrong_size_name_the_layer_and_quote_torch():
+    X, y = _bars(16)
+    big = np.zeros((16, 1, 8, 8), dtype=np.float32)                    # the model was built for 6×6
+    model = _tiny_cnn()
+    for call, name in [(lambda: fit(model, big, y, epochs=1, progress=False, device="cpu"), "X_train"),
+                       (lambda: evaluate(model, big, y), "X"), (lambda: predict(model, big), "X")]:
+        msg = _message(ValueError, call)
+        assert f"{name} has shape (16, 1, 8, 8), which the model cannot take" in msg
+        assert "layer 4 (Linear(in_features=36" in msg and "receives 64" in msg
+        assert "sized for images of another size" in msg
+        assert _torch_error(model, big) in msg                          # e.g. "mat1 and mat2 shapes cannot…"
+
+
+def test_missing_channel_or_batch_axis_and_flat_rows_are_explained():
+    X, y = _bars(8)
+    model = _tiny_cnn()
+    msg = _message(ValueError, lambda: predict(model, X[:, 0]))           # (8, 6, 6)
+    assert "(N, H, W) without a channel axis" in msg and "X[:, None]" in msg and "(8, 1, 6, 6)" in msg
+    assert predict(model, X[:, 0][:, None]).shape == (8,)
+    msg = _message(ValueError, lambda: predict(model, X[0]))              # one image (1, 6, 6)
+    assert "one image (C, H, W) without the batch axis" in msg and "X[None]" in msg
+    msg = _message(ValueError, lambda: predict(model, X.reshape(8, 36)))  # flat rows of 36
+    assert "flat row of 36 numbers" in msg and "X.reshape(-1, 1, 6, 6)" in msg
+    msg = _message(ValueError, lambda: predict(model, np.zeros((8, 3, 6, 6))))
+    assert "X has 3 channels" in msg and "expects 1" in msg
+
+
+def test_linear_model_given_images_says_flatten_first():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(36, 2))
+    X, _ = _bars(8)
+    msg = _message(ValueError, lambda: predict(model, X))
+    assert "flatten first" in msg and "sized for images" not in msg
+    assert predict(nn.Sequential(nn.Flatten(), model[0]), X).shape == (8,)   # flattening fixes it, as said
+
+
+@pytest.mark.parametrize("call", [
+    lambda X, y: fit(_tiny_cnn(), X, y, epochs=1, progress=False, device="cpu"),
+    lambda X, y: evaluate(_tiny_cnn(), X, y),
+])
+def test_float_labels_with_fractions_are_explained(call):
+    X, y = _bars(16)
+    msg = _message(ValueError, lambda: call(X, y + 0.5))
+    assert "fractions such as 0.5" in msg and "class numbers 0, 1, …, 1" in msg
+
+
+def test_fractional_labels_suggest_a_regression_loss_in_fit_and_whole_floats_still_work():
+    X, y = _bars(16)
+    msg = _message(ValueError, lambda: fit(_tiny_cnn(), X, y * 0.5, epochs=1, progress=False, device="cpu"))
+    assert "y_train" in msg and "MSELoss" in msg
+    h = fit(_tiny_cnn(), X, y.astype(np.float64), epochs=1, progress=False, device="cpu")   # 0.0, 1.0: classes
+    assert not math.isnan(h.train_acc[-1])
+
+
+@pytest.mark.parametrize("bad, words", [(2, ["label 2", "2 classes", "0 to 1", "needs 3 outputs"]),
+                                        (-1, ["label -1", "0 to 1"])])
+def test_labels_outside_the_models_classes_are_explained(bad, words):
+    X, y = _bars(16)
+    y_bad = y.copy()
+    y_bad[3] = bad
+    model = _tiny_cnn()
+    with pytest.raises(IndexError):                                      # torch's own error: an IndexError
+        nn.CrossEntropyLoss()(model(torch.from_numpy(X)), torch.from_numpy(y_bad))
+    for call, name in [(lambda: fit(model, X, y_bad, epochs=1, progress=False, device="cpu"), "y_train"),
+                       (lambda: fit(model, X, y, X, y_bad, epochs=1, progress=False, device="cpu"), "y_test"),
+                       (lambda: evaluate(model, X, y_bad), "y")]:
+        msg = _message(ValueError, call)
+        assert msg.startswith(f"{name} holds the label {bad}")
+        for word in words:
+            assert word in msg, (word, msg)
+
+
+def test_labels_counted_from_1_and_a_single_output_get_a_hint():
+    X, y = _bars(16)
+    msg = _message(ValueError, lambda: evaluate(_tiny_cnn(), X, y + 1))
+    assert "start at 1" in msg and "y - 1" in msg
+    torch.manual_seed(0)
+    one = nn.Sequential(nn.Flatten(), nn.Linear(36, 1))
+    msg = _message(ValueError, lambda: fit(one, X, y, epochs=1, progress=False, device="cpu"))
+    assert "1 class" in msg and "BCEWithLogitsLoss" in msg
+
+
+def test_one_hot_and_column_labels_are_explained():
+    X, y = _bars(16)
+    msg = _message(ValueError, lambda: fit(_tiny_cnn(), X, np.eye(2, dtype=np.int64)[y], epochs=1,
+                                           progress=False, device="cpu"))
+    assert "y_train has shape (16, 2)" in msg and "one-hot" in msg and "y_train.argmax(axis=1)" in msg
+    msg = _message(ValueError, lambda: evaluate(_tiny_cnn(), X, y[:, None]))
+    assert "y has shape (16, 1)" in msg and "shape (16,)" in msg and "squeeze" in msg
+
+
+def test_class_probabilities_of_the_output_shape_are_accepted_like_torch():
+    X, y = _bars(16)
+    probs = np.eye(2, dtype=np.float32)[y] * 0.8 + 0.1
+    model = _tiny_cnn()
+    nn.CrossEntropyLoss()(model(torch.from_numpy(X)), torch.from_numpy(probs))      # torch accepts them
+    h = fit(model, X, probs, epochs=1, progress=False, device="cpu")
+    assert h.epochs == 1 and math.isnan(h.train_acc[-1])
+
+
+@pytest.mark.parametrize("call", [
+    lambda m: fit(m, *_bars(8), epochs=1, progress=False, device="cpu"),
+    lambda m: evaluate(m, *_bars(8)),
+    lambda m: predict(m, _bars(8)[0]),
+])
+def test_a_missing_model_is_explained(call):
+    msg = _message(TypeError, lambda: call(None))
+    assert "model must be a torch.nn.Module" in msg and "got None" in msg
+    msg = _message(TypeError, lambda: call(nn.Linear))
+    assert "the class Linear itself" in msg and "Linear(…)" in msg
+
+
+def test_nan_or_infinite_inputs_are_refused_before_training():
+    X, y = _bars(16)
+    X[2, 0, 1, 3] = np.nan
+    msg = _message(ValueError, lambda: fit(_tiny_cnn(), X, y, epochs=1, progress=False, device="cpu"))
+    assert "X_train holds 1 NaN" in msg and "(2, 0, 1, 3)" in msg and "learning rate" not in msg
+    X[2, 0, 1, 3] = np.inf
+    assert "infinite" in _message(ValueError, lambda: predict(_tiny_cnn(), X))
+
+
+def test_empty_inputs():
+    X, y = _bars(8)
+    assert "X_train has no examples" in _message(
+        ValueError, lambda: fit(_tiny_cnn(), X[:0], y[:0], progress=False, device="cpu"))
+    assert "X has no examples" in _message(ValueError, lambda: evaluate(_tiny_cnn(), X[:0], y[:0]))
+    model = _tiny_cnn()
+    with torch.no_grad():                                                # torch: an empty batch gives (0, 2)
+        want = model.eval()(torch.from_numpy(X[:0]))
+    got = predict(model, X[:0])
+    assert got.shape == tuple(want.argmax(dim=1).shape) == (0,) and got.dtype == np.int64
+    assert predict(model, X[:0], logits=True).shape == tuple(want.shape)
+
+
+def test_a_float64_model_gets_float64_inputs():
+    X, y = _bars(16)
+    model = _tiny_cnn().double()
+    with torch.no_grad():
+        want = model(torch.from_numpy(X).double()).argmax(dim=1).numpy()
+    np.testing.assert_array_equal(predict(model, X), want)
+    h = fit(model, X, y, epochs=1, progress=False, device="cpu")
+    assert h.epochs == 1 and next(model.parameters()).dtype == torch.float64
+
+
+def test_a_batch_of_one_for_batchnorm_is_explained():
+    X, y = _blobs(17)
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(2, 4), nn.BatchNorm1d(4), nn.Linear(4, 2))
+    msg = _message(ValueError, lambda: fit(model, X, y, batch_size=8, epochs=1, progress=False, device="cpu"))
+    assert "single example (17 examples in batches of 8)" in msg and "e.g. 9" in msg
+    assert "Expected more than 1 value per channel when training" in msg          # torch's line, quoted
+    fit(model, X, y, batch_size=9, epochs=1, progress=False, device="cpu")        # the suggested size works
+
+
+def test_errors_of_the_models_own_code_pass_unchanged():
+    class Buggy(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = nn.Linear(2, 2)
+
+        def forward(self, x):
+            raise RuntimeError("a bug of my own")
+
+    with pytest.raises(RuntimeError, match="a bug of my own"):
+        predict(Buggy(), _blobs(4)[0])
+
+
+@pytest.mark.parametrize("kwargs, exc, words", [
+    (dict(seed="0"), TypeError, ["seed", "'0'", "without quotes"]),
+    (dict(seed=1.5), TypeError, ["seed", "1.5"]),
+    (dict(epochs="3"), TypeError, ["epochs", "'3'"]),
+    (dict(epochs=2.5), TypeError, ["epochs", "2.5"]),
+    (dict(batch_size=None), TypeError, ["batch_size", "None"]),
+    (dict(lr="0.01"), TypeError, ["lr", "learning rate", "'0.01'"]),
+    (dict(lr=float("inf")), ValueError, ["lr", "inf"]),
+    (dict(progress="no"), TypeError, ["progress", "True or False", "'no'"]),
+    (dict(loss_fn="mse"), TypeError, ["loss_fn", "MSELoss", "'mse'"]),
+    (dict(device="gpu"), ValueError, ["device", "'cpu'", "'cuda'", "'gpu'"]),
+    (dict(threads=True), TypeError, ["threads", "True"]),
+])
+def test_fit_settings_of_the_wrong_type_or_value(kwargs, exc, words):
+    X, y = _blobs(16)
+    args = dict(progress=False, device="cpu")
+    args.update(kwargs)
+    msg = _message(exc, lambda: fit(nn.Linear(2, 2), X, y, **args))
+    for word in words:
+        assert word in msg, (word, msg)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without a CUDA GPU")
+def test_asking_for_a_gpu_that_is_not_there():
+    X, y = _blobs(16)
+    msg = _message(ValueError, lambda: fit(nn.Linear(2, 2), X, y, device="cuda", progress=False))
+    assert "torch.cuda.is_available() is False" in msg and "device='cpu'" in msg
+
+
+def test_whole_numbers_of_any_integer_type_or_whole_floats_are_accepted():
+    X, y = _blobs(32)
+    runs = []
+    for epochs, batch_size, seed in [(2, 8, 1), (np.int64(2), np.int32(8), np.int64(1)), (2.0, 8.0, 1.0)]:
+        torch.manual_seed(0)
+        runs.append(fit(nn.Linear(2, 2), X, y, epochs=epochs, batch_size=batch_size, seed=seed, progress=False,
+                        device="cpu").train_loss)
+    assert runs[0] == runs[1] == runs[2]
+
+
+def test_predict_and_digits_cnn_flags_and_seeds():
+    X, _ = _blobs(4)
+    with pytest.raises(TypeError, match="logits must be True or False"):
+        predict(nn.Linear(2, 2), X, logits="yes")
+    with pytest.raises(TypeError, match="batch_size must be a whole number, got the text 'all'"):
+        predict(nn.Linear(2, 2), X, batch_size="all")
+    with pytest.raises(TypeError, match="seed must be a whole number.*the text '0'"):
+        digits_cnn(seed="0")
+    with pytest.raises(TypeError, match="seed must be a whole number.*None"):
+        digits_cnn(seed=None)
+    with pytest.raises(ValueError, match="seed must be 0 or more.*got -1"):
+        digits_cnn(seed=-1)
+    with pytest.raises(TypeError, match="relu must be True or False"):
+        digits_cnn(relu="no")
+    a, b = digits_cnn(seed=np.int64(3)), digits_cnn(seed=3)
+    assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters(), strict=True))
