@@ -145,17 +145,16 @@ def bench_naive_vs_fast(rounds=15):
 
 
 def explorers():
-    """Every Explorer subclass defined in a helpers/explorers_*.py module, as (name, class)."""
-    import helpers
-    from helpers.explorer import Explorer
+    """Every Explorer subclass defined in a module of the helpers.explorers package, as (name, class)."""
+    import helpers.explorers
+    from helpers.explorers import Explorer
 
     found = []
-    for mod in pkgutil.iter_modules(helpers.__path__):
-        if mod.name.startswith("explorers_"):
-            module = importlib.import_module(f"helpers.{mod.name}")
-            for name, cls in inspect.getmembers(module, inspect.isclass):
-                if issubclass(cls, Explorer) and cls is not Explorer and cls.__module__ == module.__name__:
-                    found.append((f"{mod.name}.{name}", cls))
+    for mod in pkgutil.iter_modules(helpers.explorers.__path__):
+        module = importlib.import_module(f"helpers.explorers.{mod.name}")
+        for name, cls in inspect.getmembers(module, inspect.isclass):
+            if issubclass(cls, Explorer) and cls is not Explorer and cls.__module__ == module.__name__:
+                found.append((f"{mod.name}.{name}", cls))
     return found
 
 

@@ -1,4 +1,4 @@
-"""helpers.animation: geometry against torch (unfold, autograd, conv_transpose2d) and the seed's numbers."""
+"""helpers.explorers.animation: geometry against torch (unfold, autograd, conv_transpose2d) and the seed's numbers."""
 
 import re
 
@@ -14,7 +14,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from matplotlib.figure import Figure
 
-from helpers.animation import (
+from helpers.explorers.animation import (
     CONV_ARITHMETIC_CASES,
     ConvDiagram,
     animation_html,

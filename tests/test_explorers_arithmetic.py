@@ -8,7 +8,7 @@ import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpers.explorers_arithmetic import ConvArithmeticExplorer
+from helpers.explorers.arithmetic import ConvArithmeticExplorer
 
 RANGES = ConvArithmeticExplorer.ranges
 NAMES = list(RANGES)

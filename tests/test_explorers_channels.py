@@ -1,4 +1,4 @@
-"""Tests of helpers.explorers_channels: kernels per (output, input) channel pair, notebook 04.
+"""Tests of helpers.explorers.channels: kernels per (output, input) channel pair, notebook 04.
 
 Oracles: torch.nn.functional.conv2d (the whole layer, and each channel pair on its own), the seed
 lecture's hand-worked vertical-edge output, and a hand-computed two-channel example.
@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpers.explorers_channels import (
+from helpers.explorers.channels import (
     CHANNEL_NAMES,
     DEFAULT_CHOICE,
     KERNEL_BANK,

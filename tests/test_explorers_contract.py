@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 import helpers
-from helpers.explorer import Explorer
+from helpers.explorers import Explorer
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -62,6 +62,10 @@ def other_values(ctrl):
 
 def test_every_explorer_is_found():
     assert len(EXPLORERS) >= 6, sorted(EXPLORERS)
+    # every module of helpers/explorers/ but the base and the animation holds an explorer, and all are found
+    modules = {f"helpers.explorers.{p.stem}" for p in (ROOT / "helpers" / "explorers").glob("*.py")
+               if p.stem not in ("__init__", "base", "animation")}
+    assert {cls.__module__ for cls in EXPLORERS.values()} == modules
 
 
 @pytest.mark.parametrize("name", sorted(EXPLORERS))

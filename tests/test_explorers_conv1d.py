@@ -1,4 +1,4 @@
-"""helpers.explorers_conv1d against independent oracles: torch's conv1d and the seed's hand-worked steps."""
+"""helpers.explorers.conv1d against independent oracles: torch's conv1d and the seed's hand-worked steps."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpers.explorers_conv1d import FILTERS, SIGNALS, FilterSlider, filter_step, steps_figure
+from helpers.explorers.conv1d import FILTERS, SIGNALS, FilterSlider, filter_step, steps_figure
 
 
 def _torch_conv1d(x, w):

@@ -1,4 +1,4 @@
-"""Tests of helpers.explorers_conv2d: the kernel stepper of notebook 02.
+"""Tests of helpers.explorers.conv2d: the kernel stepper of notebook 02.
 
 Oracles: the seed lecture's hand-worked 5×6 example, torch.nn.functional.conv2d, and plain
 index arithmetic written out here (never the module's own output).
@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpers.explorers_conv2d import KERNELS, SEED_IMAGE, KernelStepper, kernel_step, photo_crop
+from helpers.explorers.conv2d import KERNELS, SEED_IMAGE, KernelStepper, kernel_step, photo_crop
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional

@@ -1,4 +1,4 @@
-"""Tests of helpers.explorers_pooling: the pooling explorer of notebook 05.
+"""Tests of helpers.explorers.pooling: the pooling explorer of notebook 05.
 
 Oracles: torch.nn.functional.max_pool2d / avg_pool2d and conv2d, counts written out by hand, and a
 brute-force "which pixels does some window cover" written here.
@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpers.explorers_pooling import MAX_WINDOW, VERTICAL_EDGE, PoolingExplorer, edge_map, pool_summary
+from helpers.explorers.pooling import MAX_WINDOW, VERTICAL_EDGE, PoolingExplorer, edge_map, pool_summary
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional

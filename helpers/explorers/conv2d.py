@@ -18,12 +18,12 @@ The images and kernels it offers:
 from __future__ import annotations
 
 import functools
-import re
 
 import numpy as np
 
-from ._validate import as_array, int_param
-from .explorer import Explorer
+from .._text import decimals
+from .._validate import as_array, int_param
+from .base import Explorer
 
 SEED_IMAGE = np.array([[0, 0, 0, 0, 0, 0],
                        [0, 1, 0, 0, 0, 0],
@@ -52,7 +52,7 @@ MAX_IMAGE = 12          # my_image: at most 12×12, so every pixel's number stay
 
 @functools.lru_cache(maxsize=1)
 def _photo_crop_cached() -> np.ndarray:
-    from .images import load_photo
+    from ..images import load_photo
 
     gray = load_photo(gray=True, size=64)               # (75, 64), floats in [0, 1]
     crop = gray[3:11, 15:23]                            # a flagpole: a bright vertical line
@@ -164,17 +164,6 @@ def kernel_step(x, w, step) -> dict:
         "n_steps": n,
         "step": step,
     }
-
-
-def _fmt(v) -> str:
-    v = float(v)
-    if v.is_integer():
-        return str(int(v)).replace("-", "−")
-    if abs(v) < 0.005:
-        return "0"
-    text = f"{v:.2f}"
-    text = re.sub(r"^(-?)0\.", r"\1.", text)          # 0.56 → .56: narrow enough for a small cell
-    return text.replace("-", "−")
 
 
 class KernelStepper(Explorer):
@@ -318,7 +307,7 @@ class KernelStepper(Explorer):
             for c in range(pool.shape[1]):
                 t = pool[r, c]
                 if r < rows and c < cols and not np.isnan(values[r, c]):
-                    t.set_text(_fmt(values[r, c]))
+                    t.set_text(decimals(values[r, c], short=True))
                     t.set_color(colors[r, c] if colors is not None else "black")
                     t.set_fontsize(fontsize)
                     t.set_visible(True)
@@ -394,15 +383,15 @@ class KernelStepper(Explorer):
         kh, kw = s["kernel"].shape
         terms = ""
         if kh * kw <= 9:
-            parts = [_fmt(v) for v in s["products"].ravel()]
+            parts = [decimals(v, short=True) for v in s["products"].ravel()]
             terms = parts[0] + "".join(f" − {p[1:]}" if p.startswith("−") else f" + {p}" for p in parts[1:])
             terms = f" = {terms}"
         self.caption.set_text(
             f"step {step + 1} of {s['n_steps']}:  out[{row}, {col}] = "
-            f"Σ x[{row}:{row + kh}, {col}:{col + kw}] ⊙ w{terms} = {_fmt(s['sum'])}")
+            f"Σ x[{row}:{row + kh}, {col}:{col + kw}] ⊙ w{terms} = {decimals(s['sum'], short=True)}")
 
     def dynamic_artists(self) -> list:
-        """What a step redraws (blitted over a cached background; see helpers.explorer)."""
+        """What a step redraws (blitted over a cached background; see helpers.explorers.base)."""
         return self._dynamic
 
     # --- widget --------------------------------------------------------------------------------

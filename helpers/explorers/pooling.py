@@ -14,8 +14,8 @@ import functools
 
 import numpy as np
 
-from ._validate import as_array, int_param
-from .explorer import Explorer
+from .._validate import as_array, int_param
+from .base import Explorer
 
 VERTICAL_EDGE = np.array([[-1, 2, -1], [-1, 2, -1], [-1, 2, -1]])     # the seed lecture's kernel
 MAX_WINDOW = 8
@@ -23,8 +23,8 @@ MAX_WINDOW = 8
 
 @functools.lru_cache(maxsize=4)
 def _edge_map_cached(size: int) -> np.ndarray:
-    from .conv import conv2d
-    from .images import load_photo
+    from ..conv import conv2d
+    from ..images import load_photo
 
     gray = load_photo(gray=True, size=size)
     return np.maximum(conv2d(gray, VERTICAL_EDGE), 0.0)
@@ -58,7 +58,7 @@ def pool_summary(x, kernel_size, stride=None, mode="max") -> dict:
     >>> pool_summary(np.arange(25).reshape(5, 5), 2)["unseen_fraction"]    # the last row and column
     0.36
     """
-    from .pool import avg_pool2d, max_pool2d
+    from ..pool import avg_pool2d, max_pool2d
 
     if mode not in ("max", "avg"):
         raise ValueError(f"mode must be 'max' or 'avg', got {mode!r}.")

@@ -22,8 +22,9 @@ import io
 
 import numpy as np
 
-from ._validate import as_array, int_param
-from .explorer import Explorer
+from .._text import decimals
+from .._validate import as_array, int_param
+from .base import Explorer
 
 SIGNALS = {
     "seed 1": np.array([0, 1, 0, 1, 1]),
@@ -112,17 +113,10 @@ def filter_step(x, w, position) -> dict:
     }
 
 
-def _fmt(v) -> str:
-    v = float(v)
-    if v.is_integer():
-        return str(int(v)).replace("-", "−")
-    return f"{v:.2f}".rstrip("0").replace("-", "−")
-
-
 def _sum_text(window, w) -> str:
     """``0·(−1) + 1·1`` — the products written out, negative factors in brackets."""
     def factor(v):
-        t = _fmt(v)
+        t = decimals(v)
         return f"({t})" if t.startswith("−") else t
     return " + ".join(f"{factor(a)}·{factor(b)}" for a, b in zip(window, w, strict=True))
 
@@ -162,7 +156,7 @@ class _Rows:
                 if t.get_visible():
                     t.set_visible(False)
                 continue
-            t.set_text(_fmt(v))
+            t.set_text(decimals(v))
             t.set_visible(True)
 
     def update(self, x, w, s):
@@ -273,10 +267,10 @@ class FilterSlider(Explorer):
         self.rows.update(s["signal"], s["filter"], s)
         self.caption.set_text(
             f"filter at position {position} (of 0…{s['n_positions'] - 1}):  out[{position}] = "
-            f"{_sum_text(s['window'], s['filter'])} = {_fmt(s['sum'])}")
+            f"{_sum_text(s['window'], s['filter'])} = {decimals(s['sum'])}")
 
     def dynamic_artists(self) -> list:
-        """What a move redraws (blitted over a cached background; see helpers.explorer)."""
+        """What a move redraws (blitted over a cached background; see helpers.explorers.base)."""
         return self._dynamic
 
     def background_key(self):
@@ -331,7 +325,7 @@ def steps_figure(x, w, *, dpi=72):
         _Rows(ax, x.size, fontsize=9).update(x, w, s)
         ax.set_xticks([])
         ax.tick_params(axis="y", labelsize=9)
-        ax.text(1.0 + 0.15 / cells, 0.5, f"out[{p}] = {_sum_text(s['window'], w)} = {_fmt(s['sum'])}",
+        ax.text(1.0 + 0.15 / cells, 0.5, f"out[{p}] = {_sum_text(s['window'], w)} = {decimals(s['sum'])}",
                 transform=ax.transAxes, ha="left", va="center", fontsize=10)
     buf = io.BytesIO()
     canvas.print_png(buf, metadata={"Software": None})

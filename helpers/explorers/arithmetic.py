@@ -10,9 +10,9 @@ tests compare with the shapes torch produces.
 
 from __future__ import annotations
 
+from ..sizes import conv_output_formula, conv_output_size
 from .animation import ConvDiagram, conv_geometry
-from .explorer import Explorer
-from .sizes import conv_output_formula, conv_output_size
+from .base import Explorer
 
 __all__ = ["ConvArithmeticExplorer"]
 

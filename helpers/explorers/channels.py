@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validate import as_array
-from .explorer import Explorer
+from .._validate import as_array
+from .base import Explorer
 
 KERNEL_BANK = {
     "zero": np.zeros((3, 3)),
@@ -76,7 +76,7 @@ def channel_maps(x, w) -> dict:
     >>> r["feature_maps"][0].tolist()
     [[13, 15], [19, 21]]
     """
-    from .conv import conv2d
+    from ..conv import conv2d
 
     x = as_array(x, "x")
     w = as_array(w, "w")
@@ -126,7 +126,7 @@ class ChannelExplorer(Explorer):
 
     def __init__(self, image=None, *, size=64, **choice):
         if image is None:
-            from .images import load_photo
+            from ..images import load_photo
 
             image = load_photo(size=size)
         image = as_array(image, "image").astype(float)

@@ -12,7 +12,7 @@ Two layers:
   run backwards: the small input on the left, each of its pixels stamping a kernel-sized window into
   the big output on the right.
 
-matplotlib is imported only by the drawing functions, so the geometry works without it.
+The geometry is plain NumPy; only the drawing functions use matplotlib.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validate import as_array, int_param, pair
-from .sizes import conv_output_size, conv_transpose_output_size
+from .._validate import as_array, int_param, pair
+from ..sizes import conv_output_size, conv_transpose_output_size
 
 __all__ = [
     "AxisGeometry", "ConvGeometry", "conv_geometry", "ConvDiagram", "draw_conv", "conv_animation",

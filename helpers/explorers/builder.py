@@ -1,19 +1,12 @@
-"""Build your own CNN: stack layers, set the input size, and watch shapes and parameter counts follow.
+"""Build your own CNN: stack layers, set the input size, and watch shapes and parameter counts follow (notebook 07).
 
-A layer is a small dict made by :func:`conv`, :func:`maxpool`, :func:`avgpool`, :func:`relu`,
-:func:`flatten` or :func:`linear` (or a tuple such as ``("conv", 10, 3)``). The builder wires the
-layers the way you would by hand: a convolution takes as many input channels as the layer before
-it produces, a fully connected layer as many input features as reach it. You may also state those
-numbers yourself (``conv(10, 3, in_channels=16)``, ``linear(2, in_features=1000)``): then the
-builder checks them, as torch would.
-
-The pure core is :func:`compute` (layers and input shape in; one :class:`helpers.shapes.Row` per
-layer out, or the first layer where the shapes stop fitting and why). It uses the size formulas of
-:mod:`helpers.sizes` and the parameter formulas of :mod:`helpers.params`, no torch, so it answers in
-microseconds; :func:`to_torch` builds the same network as an ``nn.Sequential`` and the tests check that
-:func:`helpers.shapes.trace_shapes` on it gives the same shapes, counts and error layer.
-:class:`CNNBuilder` draws the table (with a bar of each layer's share of the parameters) and, in
-JupyterLab, adds controls to add, replace and remove layers.
+The layers are the layer specs of :mod:`helpers.shapes` (:func:`~helpers.shapes.conv`,
+:func:`~helpers.shapes.maxpool`, :func:`~helpers.shapes.relu`, :func:`~helpers.shapes.flatten`,
+:func:`~helpers.shapes.linear`, …), and the numbers come from its torch-free engine,
+:func:`helpers.shapes.compute`: one :class:`helpers.shapes.Row` per layer, or the first layer where the shapes
+stop fitting and why. :class:`CNNBuilder` draws them: every tensor to scale, a bar of each layer's share of the
+parameters, the first layer that does not fit in red; in JupyterLab it adds controls to add, replace and remove
+layers, and the table under the picture.
 """
 
 from __future__ import annotations
@@ -21,335 +14,25 @@ from __future__ import annotations
 import math
 import textwrap
 
-from ._validate import int_param
-from .explorer import Explorer
-from .params import conv_params, linear_params
-from .shapes import Row, format_table
-from .sizes import _formula_conv
+from .. import _text
+from .._validate import int_param
+from ..shapes import (
+    KINDS,
+    _as_list,
+    _input_shape,
+    compute,
+    conv,
+    describe,
+    flatten,
+    format_table,
+    layer_spec,
+    linear,
+    maxpool,
+    relu,
+)
+from .base import Explorer
 
-__all__ = ["CNNBuilder", "avgpool", "compute", "conv", "describe", "flatten", "layer_spec", "linear", "maxpool", "relu",
-           "to_torch"]
-
-# kind → (positional fields in order, defaults); fields without a default are required
-_FIELDS = {
-    "conv": (("out_channels", "kernel_size", "stride", "padding", "in_channels"),
-             {"kernel_size": 3, "stride": 1, "padding": 0, "in_channels": None}),
-    "maxpool": (("kernel_size", "stride", "padding"), {"kernel_size": 2, "stride": None, "padding": 0}),
-    "avgpool": (("kernel_size", "stride", "padding"), {"kernel_size": 2, "stride": None, "padding": 0}),
-    "relu": ((), {}),
-    "flatten": ((), {}),
-    "linear": (("out_features", "in_features"), {"in_features": None}),
-}
-_MINIMUM = {"kernel_size": 1, "stride": 1, "padding": 0}
-_PIXELS = set(_MINIMUM)
-KINDS = tuple(_FIELDS)
-
-
-# --- layer specs -------------------------------------------------------------------------------------------
-def conv(out_channels, kernel_size=3, stride=1, padding=0, in_channels=None) -> dict:
-    """A square ``Conv2d`` layer; ``in_channels=None`` takes the channels of the layer before.
-
-    >>> conv(10, 3)
-    {'type': 'conv', 'out_channels': 10, 'kernel_size': 3, 'stride': 1, 'padding': 0, 'in_channels': None}
-    """
-    return layer_spec({"type": "conv", "out_channels": out_channels, "kernel_size": kernel_size,
-                       "stride": stride, "padding": padding, "in_channels": in_channels})
-
-
-def maxpool(kernel_size=2, stride=None, padding=0) -> dict:
-    """A square ``MaxPool2d`` layer; ``stride`` defaults to ``kernel_size`` as in torch.
-
-    >>> maxpool(2)
-    {'type': 'maxpool', 'kernel_size': 2, 'stride': None, 'padding': 0}
-    """
-    return layer_spec({"type": "maxpool", "kernel_size": kernel_size, "stride": stride, "padding": padding})
-
-
-def avgpool(kernel_size=2, stride=None, padding=0) -> dict:
-    """A square ``AvgPool2d`` layer; ``stride`` defaults to ``kernel_size`` as in torch."""
-    return layer_spec({"type": "avgpool", "kernel_size": kernel_size, "stride": stride, "padding": padding})
-
-
-def relu() -> dict:
-    """A ``ReLU``: same shape, no parameters."""
-    return {"type": "relu"}
-
-
-def flatten() -> dict:
-    """A ``Flatten``: C×H×W becomes one vector of C·H·W features."""
-    return {"type": "flatten"}
-
-
-def linear(out_features, in_features=None) -> dict:
-    """A fully connected ``Linear`` layer; ``in_features=None`` takes the size of the vector that reaches it.
-
-    >>> linear(2)
-    {'type': 'linear', 'out_features': 2, 'in_features': None}
-    """
-    return layer_spec({"type": "linear", "out_features": out_features, "in_features": in_features})
-
-
-def layer_spec(spec) -> dict:
-    """Check one layer given as a dict (``{"type": "conv", "out_channels": 10, …}``) or a tuple
-    (``("conv", 10, 3)``, ``("maxpool", 2)``, ``("flatten",)``, ``("linear", 2)``); return the full dict.
-
-    >>> layer_spec(("conv", 10, 3, 1, 1))
-    {'type': 'conv', 'out_channels': 10, 'kernel_size': 3, 'stride': 1, 'padding': 1, 'in_channels': None}
-    """
-    if isinstance(spec, (tuple, list)):
-        if not spec or not isinstance(spec[0], str):
-            raise TypeError(f"a layer given as a tuple starts with its type, one of {', '.join(KINDS)}; "
-                            f"got {spec!r}.")
-        kind = spec[0]
-        fields = _FIELDS.get(kind, ((), {}))[0]
-        if kind in _FIELDS and len(spec) - 1 > len(fields):
-            raise TypeError(f"a {kind} layer takes at most {len(fields)} values after its type "
-                            f"({', '.join(fields) or 'none'}); got {spec!r}.")
-        spec = {"type": kind, **dict(zip(fields, spec[1:], strict=False))}
-    if not isinstance(spec, dict):
-        raise TypeError(f"a layer must be a dict such as conv(10, 3) or a tuple such as ('conv', 10, 3); "
-                        f"got {type(spec).__name__} {spec!r:.60}.")
-    kind = spec.get("type")
-    if kind not in _FIELDS:
-        raise ValueError(f"layer type must be one of {', '.join(KINDS)}; got {kind!r}.")
-    fields, defaults = _FIELDS[kind]
-    unknown = sorted(set(spec) - set(fields) - {"type"})
-    if unknown:
-        raise TypeError(f"a {kind} layer has no setting {', '.join(unknown)}; it has "
-                        f"{', '.join(fields) or 'no settings'}.")
-    out = {"type": kind}
-    for name in fields:
-        if name not in spec and name not in defaults:
-            raise TypeError(f"a {kind} layer needs {name} (for example {_example(kind)}).")
-        value = spec.get(name, defaults.get(name))
-        if value is None and name in defaults and defaults[name] is None:
-            out[name] = None
-        elif name in _PIXELS:
-            out[name] = int_param(value, name, minimum=_MINIMUM[name])
-        else:
-            out[name] = _count(value, name)
-    return out
-
-
-def _count(value, name) -> int:
-    """A number of channels or features: a whole number, at least 1."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value):
-        raise TypeError(f"{name} must be a whole number of {name.split('_')[1]} such as 10, got {value!r}.")
-    if value < 1:
-        raise ValueError(f"{name} must be 1 or more, got {int(value)}.")
-    return int(value)
-
-
-def _example(kind):
-    return {"conv": "conv(10, 3)", "linear": "linear(2)"}.get(kind, f"{kind}()")
-
-
-def _one_layer_text(spec, c_in=None, n_in=None) -> str:
-    """Torch-like short text, e.g. ``Conv2d(3→10, k=3, s=1, p=0)``; '?' where a size is not known."""
-    kind = spec["type"]
-    if kind == "conv":
-        cin = spec["in_channels"] if spec["in_channels"] is not None else (c_in if c_in is not None else "?")
-        return (f"Conv2d({cin}→{spec['out_channels']}, k={spec['kernel_size']}, s={spec['stride']}, "
-                f"p={spec['padding']})")
-    if kind in ("maxpool", "avgpool"):
-        s = spec["stride"] if spec["stride"] is not None else spec["kernel_size"]
-        name = "MaxPool2d" if kind == "maxpool" else "AvgPool2d"
-        return f"{name}(k={spec['kernel_size']}, s={s}, p={spec['padding']})"
-    if kind == "relu":
-        return "ReLU()"
-    if kind == "flatten":
-        return "Flatten()"
-    nin = spec["in_features"] if spec["in_features"] is not None else (n_in if n_in is not None else "?")
-    return f"Linear({nin}→{spec['out_features']})"
-
-
-def describe(layers) -> list[str]:
-    """One short line per layer, as the builder's list shows them (sizes it would infer shown as '?').
-
-    >>> describe([conv(10, 3), relu(), maxpool(2), flatten(), linear(2)])
-    ['Conv2d(?→10, k=3, s=1, p=0)', 'ReLU()', 'MaxPool2d(k=2, s=2, p=0)', 'Flatten()', 'Linear(?→2)']
-    """
-    return [_one_layer_text(layer_spec(s)) for s in _as_list(layers)]
-
-
-def _as_list(layers):
-    if isinstance(layers, (dict, str)) or not hasattr(layers, "__iter__"):
-        raise TypeError(f"layers must be a list of layers such as [conv(10, 3), relu(), maxpool(2)]; "
-                        f"got {type(layers).__name__}.")
-    return list(layers)
-
-
-def _input_shape(input_shape) -> tuple:
-    if isinstance(input_shape, int) and not isinstance(input_shape, bool):
-        input_shape = (input_shape,)
-    if not isinstance(input_shape, (tuple, list)) or len(input_shape) not in (1, 3):
-        raise TypeError(f"input_shape must be (C, H, W) for an image or (F,) for a vector, without the batch "
-                        f"dimension, e.g. (3, 50, 70); got {input_shape!r}.")
-    names = ("C", "H", "W") if len(input_shape) == 3 else ("F",)
-    return tuple(int_param(v, f"input_shape {n}", minimum=1) for n, v in zip(names, input_shape, strict=True))
-
-
-def _shape_text(shape) -> str:
-    return "×".join(str(v) for v in shape)
-
-
-# --- the pure core -----------------------------------------------------------------------------------------
-class _DoesNotFit(Exception):
-    def __init__(self, kind, reason):
-        super().__init__(reason)
-        self.kind = kind
-        self.reason = reason
-
-
-def _window(spec, shape, k, s, p, what):
-    """Output H, W of a conv or pool window, and the formula text; raises _DoesNotFit."""
-    c, h, w = shape
-    outs, parts = [], []
-    for axis, i in (("H", h), ("W", w)):
-        o = (i + 2 * p - k) // s + 1
-        formula = f"{axis}: {_formula_conv(i, k, s, p, 1)} = {o}"
-        if i + 2 * p < k:
-            raise _DoesNotFit("window", f"its {k}×{k} {what} does not fit in the {h}×{w} input (input "
-                                        f"N×{_shape_text(shape)}): {formula}. Use a smaller kernel, padding, "
-                                        "or fewer pooling layers before it.")
-        outs.append(o)
-        parts.append(formula)
-    return outs, "; ".join(parts)
-
-
-def _step(spec, shape):
-    """(output shape, params, size formula, parameter formula, layer text) for one layer; or _DoesNotFit."""
-    kind = spec["type"]
-    flat = len(shape) == 1
-    if kind in ("conv", "maxpool", "avgpool") and flat:
-        raise _DoesNotFit("flat_input", f"it needs a C×H×W input but receives a flat vector of {shape[0]} "
-                                        f"features (input N×{shape[0]}): convolution and pooling come before "
-                                        "Flatten.")
-    if kind == "conv":
-        cin, cout = shape[0], spec["out_channels"]
-        k, s, p = spec["kernel_size"], spec["stride"], spec["padding"]
-        if spec["in_channels"] is not None and spec["in_channels"] != cin:
-            raise _DoesNotFit("channels", f"it expects {spec['in_channels']} input channels but receives "
-                                          f"{cin} (input N×{_shape_text(shape)}). Set in_channels={cin} or "
-                                          "change the layer before it.")
-        (h, w), formula = _window(spec, shape, k, s, p, "kernel")
-        return ((cout, h, w), conv_params(cin, cout, k), formula, f"{cout}·({cin}·{k}·{k} + 1)",
-                _one_layer_text(spec, c_in=cin))
-    if kind in ("maxpool", "avgpool"):
-        k, p = spec["kernel_size"], spec["padding"]
-        s = spec["stride"] if spec["stride"] is not None else k
-        if 2 * p > k:
-            raise _DoesNotFit("padding", f"padding {p} is more than half of its {k}×{k} window, so a window "
-                                         f"could see nothing but padding; torch refuses that. Use padding ≤ "
-                                         f"{k // 2}.")
-        (h, w), formula = _window(spec, shape, k, s, p, "window")
-        return (shape[0], h, w), 0, formula, "no parameters", _one_layer_text(spec)
-    if kind == "relu":
-        return shape, 0, "same shape", "no parameters", "ReLU()"
-    if kind == "flatten":
-        if flat:
-            return shape, 0, "unchanged", "no parameters", "Flatten()"
-        n = math.prod(shape)
-        return (n,), 0, f"{'·'.join(map(str, shape))} = {n}", "no parameters", "Flatten()"
-    # linear
-    if not flat:
-        n = math.prod(shape)
-        raise _DoesNotFit("needs_flatten", f"it needs a flat vector of features but receives "
-                                           f"N×{_shape_text(shape)}. Add a Flatten before it: "
-                                           f"{'·'.join(map(str, shape))} = {n} features.")
-    n_in, n_out = shape[0], spec["out_features"]
-    if spec["in_features"] is not None and spec["in_features"] != n_in:
-        raise _DoesNotFit("features", f"it expects {spec['in_features']} input features but receives {n_in} "
-                                      f"(input N×{n_in}). Set in_features={n_in}.")
-    return ((n_out,), linear_params(n_in, n_out), f"{n_in} features → {n_out}", f"{n_out}·({n_in} + 1)",
-            _one_layer_text(spec, n_in=n_in))
-
-
-def compute(layers, input_shape) -> dict:
-    """Follow one example of ``input_shape`` (no batch dimension) through ``layers``; stop where it breaks.
-
-    Returns a dict with
-
-    * ``rows``: one :class:`helpers.shapes.Row` per layer that runs (output shape, parameters, the
-      size formula with numbers substituted, the parameter formula), as :func:`trace_shapes` makes;
-    * ``error``: ``None``, or ``{"index", "layer", "kind", "message"}`` for the first layer whose input
-      does not fit (``kind`` is one of ``window``, ``padding``, ``channels``, ``features``,
-      ``flat_input``, ``needs_flatten``);
-    * ``input_shape``, ``output_shape`` (``None`` after an error), ``total_params`` (of the rows that ran),
-      ``values`` (numbers per example after each layer: C·H·W or F).
-
-    >>> walk = [conv(10, 3), relu(), maxpool(2), conv(10, 3), relu(), maxpool(2), flatten()]
-    >>> r = compute(walk, (3, 50, 70))
-    >>> [row.output_shape for row in r["rows"]][::3], r["output_shape"], r["total_params"]
-    ([(10, 48, 68), (10, 22, 32), (1760,)], (1760,), 1190)
-    >>> print(compute([conv(10, 3), linear(2)], (3, 50, 70))["error"]["message"][:62])
-    layer 1 (Linear(?→2)) cannot run: it needs a flat vector of fe
-    """
-    specs = [layer_spec(s) for s in _as_list(layers)]
-    shape = _input_shape(input_shape)
-    start = shape
-    rows, error = [], None
-    for i, spec in enumerate(specs):
-        try:
-            out, n, formula, param_formula, text = _step(spec, shape)
-        except _DoesNotFit as err:
-            c_in = shape[0] if len(shape) == 3 else None
-            n_in = shape[0] if len(shape) == 1 else None
-            text = _one_layer_text(spec, c_in=c_in, n_in=n_in)
-            error = {"index": i, "layer": text, "kind": err.kind,
-                     "message": f"layer {i} ({text}) cannot run: {err.reason}"}
-            break
-        rows.append(Row(i, str(i), text, tuple(out), n, formula, param_formula))
-        shape = tuple(out)
-    return {"input_shape": start, "rows": rows, "error": error,
-            "output_shape": None if error else shape,
-            "total_params": sum(r.params for r in rows),
-            "values": [math.prod(r.output_shape) for r in rows]}
-
-
-def to_torch(layers, input_shape):
-    """The same network as a ``torch.nn.Sequential`` (sizes the builder infers filled in).
-
-    Layers after the first one that does not fit have no known input size; the ones that would infer it
-    become ``nn.LazyConv2d`` / ``nn.LazyLinear``. Running :func:`helpers.shapes.trace_shapes` on the result
-    reproduces :func:`compute`'s rows, and raises at the same layer where ``compute`` reports an error.
-
-    >>> to_torch([conv(10, 3), relu(), maxpool(2), flatten(), linear(2)], (3, 8, 8))
-    Sequential(
-      (0): Conv2d(3, 10, kernel_size=(3, 3), stride=(1, 1))
-      (1): ReLU()
-      (2): MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False)
-      (3): Flatten(start_dim=1, end_dim=-1)
-      (4): Linear(in_features=90, out_features=2, bias=True)
-    )
-    """
-    from torch import nn
-
-    specs = [layer_spec(s) for s in _as_list(layers)]
-    result = compute(specs, input_shape)
-    shapes = [result["input_shape"]] + [r.output_shape for r in result["rows"]]
-    modules = []
-    for i, spec in enumerate(specs):
-        shape = shapes[i] if i < len(shapes) else None
-        kind = spec["type"]
-        if kind == "conv":
-            cin = spec["in_channels"] or (shape[0] if shape is not None and len(shape) == 3 else None)
-            args = (spec["out_channels"], spec["kernel_size"])
-            kw = {"stride": spec["stride"], "padding": spec["padding"]}
-            modules.append(nn.Conv2d(cin, *args, **kw) if cin else nn.LazyConv2d(*args, **kw))
-        elif kind in ("maxpool", "avgpool"):
-            cls = nn.MaxPool2d if kind == "maxpool" else nn.AvgPool2d
-            modules.append(cls(spec["kernel_size"], stride=spec["stride"], padding=spec["padding"]))
-        elif kind == "relu":
-            modules.append(nn.ReLU())
-        elif kind == "flatten":
-            modules.append(nn.Flatten())
-        else:
-            n_in = spec["in_features"] or (math.prod(shape) if shape is not None else None)
-            n_out = spec["out_features"]
-            modules.append(nn.Linear(n_in, n_out) if n_in else nn.LazyLinear(n_out))
-    return nn.Sequential(*modules)
-
+__all__ = ["CNNBuilder"]
 
 # --- the explorer ------------------------------------------------------------------------------------------
 _DEFAULT_LAYERS = [conv(10, 3), relu(), maxpool(2), conv(10, 3), relu(), maxpool(2), flatten(), linear(2)]
@@ -424,7 +107,7 @@ class CNNBuilder(Explorer):
         return {"layers": layers, "input_shape": shape, "selected": selected}
 
     def compute(self, layers, input_shape, selected=None) -> dict:
-        """:func:`compute` for the builder's state (``selected`` only changes the picture)."""
+        """:func:`helpers.shapes.compute` for the builder's state (``selected`` only changes the picture)."""
         return compute(layers, input_shape)
 
     def add_layer(self, layer, index=None) -> dict:
@@ -465,7 +148,7 @@ class CNNBuilder(Explorer):
         """The numbers behind the picture: :func:`format_table` with formulas, then the error if any."""
         state = self.constrain({**self.state, **changes})
         r = compute(state["layers"], state["input_shape"])
-        text = f"input: N×{_shape_text(r['input_shape'])}\n" + format_table(r["rows"], formulas=True)
+        text = f"input: N×{_text.shape(r['input_shape'])}\n" + format_table(r["rows"], formulas=True)
         if r["error"]:
             text += "\n✗ " + r["error"]["message"]
         return text
@@ -593,7 +276,7 @@ class CNNBuilder(Explorer):
             elif col["status"] == "skip":
                 shape_t.set_text("not\nreached" if col["kind"] != "more" else "")
             else:
-                shape_t.set_text(_shape_text(col["shape"]))
+                shape_t.set_text(_text.shape(col["shape"]))
                 self._draw_tensor(faces, col["kind"], col["shape"], x, full, biggest)
                 if col["params"]:
                     share = col["params"] / total
@@ -612,7 +295,7 @@ class CNNBuilder(Explorer):
             self.footer.set_color(_RED)
         else:
             self.total.set_text(f"total parameters: {total:,}   ·   a batch of N examples leaves as "
-                                f"N×{_shape_text(r['output_shape'])}")
+                                f"N×{_text.shape(r['output_shape'])}")
             self.total.set_color(_INK)
             note = ""
             if selected is not None and selected < len(rows):
@@ -671,10 +354,10 @@ class CNNBuilder(Explorer):
                        (("#", "right"), ("layer", "left"), ("output", "right"), ("params", "right"),
                         ("size formula", "left"), ("parameter formula", "left")))
         body = [f"<tr><td></td><td {cell.format('left')}>input</td><td {cell.format('right')}>"
-                f"{_shape_text(r['input_shape'])}</td><td></td><td></td><td></td></tr>"]
+                f"{_text.shape(r['input_shape'])}</td><td></td><td></td><td></td></tr>"]
         for row in r["rows"]:
             mark = ' style="background:#e6efff"' if row.index == self.state["selected"] else ""
-            values = (row.index, row.layer, _shape_text(row.output_shape), f"{row.params:,}", row.formula,
+            values = (row.index, row.layer, _text.shape(row.output_shape), f"{row.params:,}", row.formula,
                       row.param_formula)
             aligns = ("right", "left", "right", "right", "left", "left")
             body.append(f"<tr{mark}>" + "".join(f"<td {cell.format(a)}>{html.escape(str(v))}</td>"
