@@ -54,11 +54,11 @@ def _check_grad_out(grad_out, expected_shape, forward_text, x_shape=None):
 
 def _prepare_conv(x, w, grad_out, stride, padding, dilation):
     """Checked, batched arrays plus everything the two conv backward versions need."""
-    xb, wb, _, drop, stride, dilation = _conv._prepare(x, w, None, stride, padding, dilation, 2)
-    pads = _conv._padding(padding, wb.shape[2:], dilation, stride, 2)
+    xb, wb, _, drop, stride, dilation = _conv.prepare(x, w, None, stride, padding, dilation, 2)
+    pads = _conv.padding_pairs(padding, wb.shape[2:], dilation, stride, 2)
     n, c_in, h, wd = xb.shape
     c_out, _, kh, kw = wb.shape
-    ho, wo = _conv._check_fits((h, wd), (kh, kw), stride, pads, dilation, ("height", "width"))
+    ho, wo = _conv.output_sizes((h, wd), (kh, kw), stride, pads, dilation, ("height", "width"))
     batched_shape = (n, c_out, ho, wo)
     shape = batched_shape[drop:]
     g = _check_grad_out(grad_out, shape, "conv2d(x, w, stride, padding, dilation)", np.shape(x))
@@ -110,7 +110,7 @@ def conv2d_backward(x, w, grad_out, stride=1, padding=0, dilation=1):
     grad_b = g.sum(axis=(0, 2, 3))
 
     # ∂L/∂w: for each kernel tap (u, v), the input pixels that tap saw, weighted by g and summed.
-    xp = _conv._pad(x, pads)
+    xp = _conv.pad_zeros(x, pads)
     grad_w = np.empty_like(w)
     for u in range(kh):
         for v in range(kw):
@@ -149,7 +149,7 @@ def conv2d_backward_naive(x, w, grad_out, stride=1, padding=0, dilation=1):
     n_images, c_in, h, wd = x.shape
     c_out, _, kh, kw = w.shape
     (pt, _), (pl, _) = pads
-    padded = _conv._pad(x, pads)
+    padded = _conv.pad_zeros(x, pads)
     grad_padded = np.zeros_like(padded)
     grad_w = np.zeros_like(w)
     grad_b = np.zeros(c_out, dtype=g.dtype)
@@ -173,7 +173,7 @@ def conv2d_backward_naive(x, w, grad_out, stride=1, padding=0, dilation=1):
 
 # --------------------------------------------------------------------------- pooling and ReLU
 def _prepare_pool_backward(x, grad_out, kernel_size, stride, padding, name):
-    x4, drop, k, s, p, sizes = _pool._prepare_pool(x, kernel_size, stride, padding)
+    x4, drop, k, s, p, sizes = _pool.prepare_pool(x, kernel_size, stride, padding)
     batched = (x4.shape[0], x4.shape[1], sizes[0], sizes[1])
     shape = batched[drop:]
     g = _check_grad_out(grad_out, shape, f"{name}(x, kernel_size, stride, padding)", np.shape(x))
@@ -204,7 +204,7 @@ def max_pool2d_backward(x, grad_out, kernel_size, stride=None, padding=0):
     if any(p):
         fill = np.iinfo(x4.dtype).min if np.issubdtype(x4.dtype, np.integer) else -np.inf
         x4 = np.pad(x4, [(0, 0), (0, 0), (p[0], p[0]), (p[1], p[1])], constant_values=fill)
-    windows = _pool._windows(x4, k, s, (ho, wo)).reshape(n, c, ho, wo, k[0] * k[1])
+    windows = _pool.pool_windows(x4, k, s, (ho, wo)).reshape(n, c, ho, wo, k[0] * k[1])
     first_max = np.argmax(windows, axis=-1)            # NumPy, like torch, takes the first maximum
     if windows.dtype.kind == "f":
         # a NaN wins its window in max_pool2d (np.maximum passes NaN on, as torch does); torch's backward then
@@ -377,13 +377,13 @@ def check_gradient(answer, expected, *, what="gradient", expect=1e-7):
     >>> check_gradient([2.0, -4.0], np.array([2.0, 4.0]), what="∂L/∂w")  # doctest: +ELLIPSIS
     ❌ Not yet. ∂L/∂w: 1 of 2 entries differ: at [1] you have -4, expected 4; relative error ~1e0 ...
     """
-    from .checks import Verdict, _spec_array, _to_array, check_array
+    from .checks import Verdict, answer_array, check_array, spec_array
 
     if not isinstance(what, str):
         raise TypeError(f"what must be text (a str) such as '∂L/∂w', got {describe(what)}.")
     expect = real(expect, "expect", fits="a positive bound on the relative error such as 1e-7", ok=lambda v: v > 0)
-    expected = _spec_array(expected, "expected")
-    got = _to_array(answer, what)
+    expected = spec_array(expected, "expected")
+    got = answer_array(answer, what)
     if isinstance(got, Verdict):             # not answered yet, text, not numbers
         return got
     if got.shape != expected.shape or got.size == 0:

@@ -50,7 +50,7 @@ def _holds_text(answer) -> bool:
         return False
 
 
-def _to_array(answer, what):
+def answer_array(answer, what):
     """A private copy of the answer as an array, or a Verdict explaining why it is not one."""
     if answer is None:
         return _not_answered(what)
@@ -94,8 +94,8 @@ def check_array(answer, expected, *, what="answer", candidates=(), shape_hint=""
     ...             candidates=[(np.array([[1, 3], [2, 4]]), "rows and columns are swapped.")])
     ❌ Not yet. rows and columns are swapped.
     """
-    expected = _spec_array(expected, "expected")
-    got = _to_array(answer, what)
+    expected = spec_array(expected, "expected")
+    got = answer_array(answer, what)
     if isinstance(got, Verdict):
         return got
     for cand, why in candidates:
@@ -128,7 +128,7 @@ def check_array(answer, expected, *, what="answer", candidates=(), shape_hint=""
     return Verdict(False, _diff_text(got, expected))
 
 
-def _spec_array(value, name):
+def spec_array(value, name):
     """An array the notebook supplies (the right answer, a candidate) as floats; TypeError if it is not numbers.
 
     Unlike the student's answer, which gets a ❌ verdict, a wrong value here is a mistake in the notebook.

@@ -98,7 +98,10 @@ def _normalise(x, w, b, *, spatial: int, transposed: bool = False):
     return x, w, b, drop
 
 
-def _padding(padding, kernel, dilation, stride, spatial):
+# --------------------------------------------------------------------------- internal API
+# prepare, padding_pairs, output_sizes and pad_zeros are shared with helpers.backward and helpers.matrix
+# (the same arguments, checked the same way); they are not re-exported from helpers.
+def padding_pairs(padding, kernel, dilation, stride, spatial):
     """Return per-axis (before, after) padding from an int, a tuple, 'valid' or 'same'."""
     if isinstance(padding, str):
         mode = padding.lower()
@@ -120,7 +123,9 @@ def _padding(padding, kernel, dilation, stride, spatial):
     return [(v, v) for v in p]
 
 
-def _check_fits(in_sizes, kernel, stride, pads, dilation, axes_names):
+def output_sizes(in_sizes, kernel, stride, pads, dilation, axes_names):
+    """The output size along each axis, ``⌊(i + p0 + p1 − d(k − 1) − 1)/s⌋ + 1``; a ValueError that shows the
+    arithmetic when the kernel does not fit."""
     out = []
     for n, (i, k, s, (p0, p1), d) in enumerate(zip(in_sizes, kernel, stride, pads, dilation)):
         span = d * (k - 1) + 1
@@ -140,7 +145,8 @@ def _check_fits(in_sizes, kernel, stride, pads, dilation, axes_names):
     return out
 
 
-def _prepare(x, w, b, stride, padding, dilation, spatial, transposed=False):
+def prepare(x, w, b, stride, padding, dilation, spatial, transposed=False):
+    """Checked, batched x, w, b, the number of leading axes to drop from the result, stride and dilation."""
     x, w, b, drop = _normalise(x, w, b, spatial=spatial, transposed=transposed)
     stride = pair(stride, "stride", minimum=1, ndim=spatial)
     dilation = pair(dilation, "dilation", minimum=1, ndim=spatial)
@@ -155,7 +161,7 @@ def _unbatch(out, drop):
     return out
 
 
-def _pad(x, pads, dtype=None):
+def pad_zeros(x, pads, dtype=None):
     """x (N, C, *spatial) with zeros added around the spatial axes; cast to ``dtype`` in the same copy.
 
     One allocation and one copy (``np.pad`` does the same work with far more Python overhead);
@@ -203,8 +209,8 @@ def conv2d(x, w, b=None, stride=1, padding=0, dilation=1):
            [ 5, -2,  0,  0],
            [ 3, -1,  0,  0]])
     """
-    x, w, b, drop, stride, dilation = _prepare(x, w, b, stride, padding, dilation, 2)
-    pads = _padding(padding, w.shape[2:], dilation, stride, 2)
+    x, w, b, drop, stride, dilation = prepare(x, w, b, stride, padding, dilation, 2)
+    pads = padding_pairs(padding, w.shape[2:], dilation, stride, 2)
     return np.ascontiguousarray(_unbatch(_conv2d_batched(x, w, b, stride, pads, dilation), drop))
 
 
@@ -212,11 +218,11 @@ def _conv2d_batched(x, w, b, stride, pads, dilation):
     """The arithmetic of :func:`conv2d` on checked inputs: x (N, C_in, H, W), w (C_out, C_in, KH, KW),
     b (C_out,) or None, pads [(top, bottom), (left, right)]. Returns (N, C_out, H', W')."""
     c_out, c_in, kh, kw = w.shape
-    out_h, out_w = _check_fits(x.shape[2:], (kh, kw), stride, pads, dilation, ("height", "width"))
+    out_h, out_w = output_sizes(x.shape[2:], (kh, kw), stride, pads, dilation, ("height", "width"))
     x, w, b = exact_operands(x, w, b)
     (sh, sw), (dh, dw) = stride, dilation
 
-    padded = _pad(x, pads)                                           # (N, C_in, Hp, Wp)
+    padded = pad_zeros(x, pads)                                           # (N, C_in, Hp, Wp)
     # every window the kernel spans, a view of `padded` (no copy): (N, C_in, Hp−spanH+1, Wp−spanW+1, spanH, spanW)
     windows = sliding_window_view(padded, (dh * (kh - 1) + 1, dw * (kw - 1) + 1), axis=(2, 3))
     # keep every stride-th window and every dilation-th pixel in it: (N, C_in, H', W', KH, KW)
@@ -241,13 +247,13 @@ def conv2d_naive(x, w, b=None, stride=1, padding=0, dilation=1):
     array([[-4, -4],
            [-4, -4]])
     """
-    x, w, b, drop, stride, dilation = _prepare(x, w, b, stride, padding, dilation, 2)
-    pads = _padding(padding, w.shape[2:], dilation, stride, 2)
+    x, w, b, drop, stride, dilation = prepare(x, w, b, stride, padding, dilation, 2)
+    pads = padding_pairs(padding, w.shape[2:], dilation, stride, 2)
     n_images, c_in, h, wd = x.shape
     c_out, _, kh, kw = w.shape
-    out_h, out_w = _check_fits((h, wd), (kh, kw), stride, pads, dilation, ("height", "width"))
+    out_h, out_w = output_sizes((h, wd), (kh, kw), stride, pads, dilation, ("height", "width"))
     x, w, b = exact_operands(x, w, b)           # integers as int64 (exact), floats as they are
-    padded = _pad(x, pads)
+    padded = pad_zeros(x, pads)
     out = np.zeros((n_images, c_out, out_h, out_w), dtype=x.dtype)
     for n in range(n_images):                     # every image in the batch
         for o in range(c_out):                    # every kernel → one output channel
@@ -283,8 +289,8 @@ def conv1d(x, w, b=None, stride=1, padding=0, dilation=1):
     x, w, b, drop = _normalise(x, w, b, spatial=1)
     stride = pair(stride, "stride", minimum=1, ndim=1)
     dilation = pair(dilation, "dilation", minimum=1, ndim=1)
-    pads = _padding(padding, w.shape[2:], dilation, stride, 1)
-    _check_fits(x.shape[2:], w.shape[2:], stride, pads, dilation, ("length",))
+    pads = padding_pairs(padding, w.shape[2:], dilation, stride, 1)
+    output_sizes(x.shape[2:], w.shape[2:], stride, pads, dilation, ("length",))
     out = _conv2d_batched(x[:, :, None, :], w[:, :, None, :], b, (1, stride[0]), [(0, 0), pads[0]],
                           (1, dilation[0]))
     return np.ascontiguousarray(_unbatch(out[:, :, 0, :], drop))
@@ -310,7 +316,7 @@ def conv_transpose2d(x, w, b=None, stride=1, padding=0, output_padding=0, dilati
            [ 4, 10,  6],
            [ 3,  7,  4]])
     """
-    x, w, b, drop, stride, dilation = _prepare(x, w, b, stride, 0, dilation, 2, transposed=True)
+    x, w, b, drop, stride, dilation = prepare(x, w, b, stride, 0, dilation, 2, transposed=True)
     pads = pair(padding, "padding", minimum=0, ndim=2)
     out_pad = pair(output_padding, "output_padding", minimum=0, ndim=2)
     n, c_in, h, wd = x.shape

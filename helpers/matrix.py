@@ -17,7 +17,7 @@ import numbers
 import numpy as np
 
 from ._validate import as_array, int_param, pair, result_dtype
-from .conv import _check_fits, _padding
+from .conv import output_sizes, padding_pairs
 
 
 def _length(length) -> int:
@@ -96,8 +96,8 @@ def conv1d_matrix(w, length, stride=1, padding=0, dilation=1) -> np.ndarray:
     n = _length(length)
     s = pair(stride, "stride", minimum=1, ndim=1)
     d = pair(dilation, "dilation", minimum=1, ndim=1)
-    (p0, p1), = _padding(padding, w.shape, d, s, 1)
-    (n_out,) = _check_fits((n,), w.shape, s, [(p0, p1)], d, ("length",))
+    (p0, p1), = padding_pairs(padding, w.shape, d, s, 1)
+    (n_out,) = output_sizes((n,), w.shape, s, [(p0, p1)], d, ("length",))
     k = w.shape[0]
     rows = np.repeat(np.arange(n_out), k)
     taps = np.tile(np.arange(k), n_out)
@@ -134,8 +134,8 @@ def conv2d_matrix(w, in_shape, stride=1, padding=0, dilation=1) -> np.ndarray:
     h, wd = _in_shape(in_shape)
     s = pair(stride, "stride", minimum=1, ndim=2)
     d = pair(dilation, "dilation", minimum=1, ndim=2)
-    pads = _padding(padding, w.shape, d, s, 2)
-    ho, wo = _check_fits((h, wd), w.shape, s, pads, d, ("height", "width"))
+    pads = padding_pairs(padding, w.shape, d, s, 2)
+    ho, wo = output_sizes((h, wd), w.shape, s, pads, d, ("height", "width"))
     kh, kw = w.shape
     # one entry per (output i, output j, tap u, tap v)
     i, j, u, v = np.meshgrid(np.arange(ho), np.arange(wo), np.arange(kh), np.arange(kw), indexing="ij")

@@ -11,7 +11,7 @@ import numpy as np
 from ._validate import as_array, empty_message, pair
 
 
-def _prepare_pool(x, kernel_size, stride, padding):
+def prepare_pool(x, kernel_size, stride, padding):
     x = as_array(x, "x", empty="batch")      # a batch of N = 0 images gives an empty result, as in torch
     if x.ndim not in (2, 3, 4):
         raise ValueError(
@@ -44,7 +44,7 @@ def _prepare_pool(x, kernel_size, stride, padding):
     return x4, drop, k, s, p, sizes
 
 
-def _windows(xp, k, s, sizes):
+def pool_windows(xp, k, s, sizes):
     """View of shape (N, C, H', W', KH, KW): every pooling window, without copying."""
     win = np.lib.stride_tricks.sliding_window_view(xp, k, axis=(2, 3))
     return win[:, :, ::s[0], ::s[1]][:, :, :sizes[0], :sizes[1]]
@@ -57,7 +57,7 @@ def _undrop(out, drop):
 def _window_max(xp, k, s, sizes):
     """Largest value of each window: ``out = maximum(out, xp[:, :, u::s, v::s])`` over the KH·KW taps.
 
-    The same numbers as ``_windows(...).max(axis=(4, 5))`` (a maximum does not depend on the order in
+    The same numbers as ``pool_windows(...).max(axis=(4, 5))`` (a maximum does not depend on the order in
     which values are compared), about 20 times faster: each step is one element-wise pass over
     (N, C, H', W') instead of a reduction over two tiny, strided axes. (Average pooling keeps the
     window view's mean: a float sum in another order could change the last bit of a result.)
@@ -86,7 +86,7 @@ def max_pool2d(x, kernel_size, stride=None, padding=0):
     array([[4, 2],
            [2, 8]])
     """
-    x4, drop, k, s, p, sizes = _prepare_pool(x, kernel_size, stride, padding)
+    x4, drop, k, s, p, sizes = prepare_pool(x, kernel_size, stride, padding)
     if any(p):
         fill = np.iinfo(x4.dtype).min if np.issubdtype(x4.dtype, np.integer) else -np.inf
         x4 = np.pad(x4, [(0, 0), (0, 0), (p[0], p[0]), (p[1], p[1])], constant_values=fill)
@@ -106,10 +106,10 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0):
     array([[2.5 , 1.  ],
            [0.75, 6.5 ]])
     """
-    x4, drop, k, s, p, sizes = _prepare_pool(x, kernel_size, stride, padding)
+    x4, drop, k, s, p, sizes = prepare_pool(x, kernel_size, stride, padding)
     dtype = x4.dtype if np.issubdtype(x4.dtype, np.floating) else np.float64
     x4 = x4.astype(dtype, copy=False)
     if any(p):
         x4 = np.pad(x4, [(0, 0), (0, 0), (p[0], p[0]), (p[1], p[1])])
-    out = _windows(x4, k, s, sizes).mean(axis=(4, 5), dtype=dtype)
+    out = pool_windows(x4, k, s, sizes).mean(axis=(4, 5), dtype=dtype)
     return _undrop(out, drop)

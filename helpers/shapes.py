@@ -26,7 +26,7 @@ from ._text import shape as _shape_text
 from ._validate import describe as describe_value
 from ._validate import flag, int_param, whole_or_none
 from .params import conv_params, linear_params
-from .sizes import _formula_conv
+from .sizes import size_arithmetic
 
 
 class Row(NamedTuple):
@@ -59,7 +59,7 @@ def _pair(v):
 def _size_formula(layer, in_shape, out_shape) -> str:
     from torch import nn
 
-    from .sizes import _formula_conv
+    from .sizes import size_arithmetic
 
     if isinstance(layer, (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d)) and len(in_shape) == 3:
         k = _pair(layer.kernel_size)
@@ -71,7 +71,7 @@ def _size_formula(layer, in_shape, out_shape) -> str:
         p = _pair(pad)
         parts = []
         for axis, i, kk, ss, pp, dd, o in zip("HW", in_shape[1:], k, s, p, d, out_shape[1:]):
-            parts.append(f"{axis}: {_formula_conv(i, kk, ss, pp, dd)} = {o}")
+            parts.append(f"{axis}: {size_arithmetic(i, kk, ss, pp, dd)} = {o}")
         return "; ".join(parts)
     if isinstance(layer, nn.Flatten) and len(out_shape) == 1:
         return f"{'·'.join(str(v) for v in in_shape)} = {out_shape[0]}" if len(in_shape) > 1 else "unchanged"
@@ -525,7 +525,7 @@ def _window(spec, shape, k, s, p, what):
     outs, parts = [], []
     for axis, i in (("H", h), ("W", w)):
         o = (i + 2 * p - k) // s + 1
-        formula = f"{axis}: {_formula_conv(i, k, s, p, 1)} = {o}"
+        formula = f"{axis}: {size_arithmetic(i, k, s, p, 1)} = {o}"
         if i + 2 * p < k:
             raise _DoesNotFit("window", f"its {k}×{k} {what} does not fit in the {h}×{w} input (input "
                                         f"N×{_shape_text(shape)}): {formula}. Use a smaller kernel, padding, "

@@ -9,7 +9,7 @@ from __future__ import annotations
 from ._validate import int_param
 
 
-def _formula_conv(size, k, s, p, d):
+def size_arithmetic(size, k, s, p, d):
     if d == 1:
         return f"⌊({size} + 2·{p} − {k})/{s}⌋ + 1"
     return f"⌊({size} + 2·{p} − {d}·({k} − 1) − 1)/{s}⌋ + 1"
@@ -39,7 +39,7 @@ def conv_output_size(size, kernel_size, stride=1, padding=0, dilation=1) -> int:
             f"kernel_size {k}"
             + (f" with dilation {d} spans {span} pixels and" if d > 1 else "")
             + f" does not fit in the padded input of length {i} + 2·{p} = {i + 2 * p}: "
-            f"the output would be {_formula_conv(i, k, s, p, d)} = {(i + 2 * p - span) // s + 1}. "
+            f"the output would be {size_arithmetic(i, k, s, p, d)} = {(i + 2 * p - span) // s + 1}. "
             "Use a smaller kernel or more padding."
         )
     return (i + 2 * p - span) // s + 1
@@ -111,7 +111,7 @@ def conv_output_formula(size, kernel_size, stride=1, padding=0, dilation=1) -> s
     '⌊(50 + 2·0 − 3)/1⌋ + 1 = 48'
     """
     o = conv_output_size(size, kernel_size, stride, padding, dilation)
-    return f"{_formula_conv(size, kernel_size, stride, padding, dilation)} = {o}"
+    return f"{size_arithmetic(size, kernel_size, stride, padding, dilation)} = {o}"
 
 
 def pool_output_formula(size, kernel_size, stride=None, padding=0) -> str:
