@@ -155,6 +155,8 @@ def conv2d_backward_naive(x, w, grad_out, stride=1, padding=0, dilation=1):
     grad_b = np.zeros(c_out, dtype=g.dtype)
     rows_span = dilation[0] * (kh - 1) + 1
     cols_span = dilation[1] * (kw - 1) + 1
+    # The same four loops as helpers.conv.conv2d_naive, on purpose: each window the forward pass read gets
+    # its share of the upstream gradient here, in the same order.
     for n in range(n_images):                     # every image in the batch
         for o in range(c_out):                    # every kernel → one output channel
             for i in range(out_h):                # every output row

@@ -255,6 +255,8 @@ def conv2d_naive(x, w, b=None, stride=1, padding=0, dilation=1):
     x, w, b = exact_operands(x, w, b)           # integers as int64 (exact), floats as they are
     padded = pad_zeros(x, pads)
     out = np.zeros((n_images, c_out, out_h, out_w), dtype=x.dtype)
+    # These four loops are mirrored on purpose by helpers.backward.conv2d_backward_naive: the backward pass
+    # visits the same windows in the same order, so a reader can lay the two side by side.
     for n in range(n_images):                     # every image in the batch
         for o in range(c_out):                    # every kernel → one output channel
             for i in range(out_h):                # every output row
