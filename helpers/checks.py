@@ -15,6 +15,7 @@ import numpy as np
 from . import conv as _conv
 from . import pool as _pool
 from . import sizes as _sizes
+from ._text import number
 from ._validate import describe, flag, int_param, pair, real, whole, whole_or_none
 
 
@@ -67,9 +68,6 @@ def answer_array(answer, what):
     return arr
 
 
-def _fmt(v):
-    v = float(v)
-    return str(int(v)) if v.is_integer() else f"{v:.4g}"
 
 
 def _diff_text(got, expected, limit=4):
@@ -78,7 +76,7 @@ def _diff_text(got, expected, limit=4):
     for idx in bad[:limit]:
         t = tuple(int(i) for i in idx)
         where = f"[{', '.join(map(str, t))}]" if t else ""
-        parts.append(f"at {where} you have {_fmt(got[t])}, expected {_fmt(expected[t])}")
+        parts.append(f"at {where} you have {number(got[t])}, expected {number(expected[t])}")
     more = f" (and {len(bad) - limit} more)" if len(bad) > limit else ""
     return f"{len(bad)} of {expected.size} entries differ: " + "; ".join(parts) + more + "."
 
@@ -332,7 +330,7 @@ def check_output_size(answer, size, kernel_size, stride=1, padding=0, dilation=1
     for cand, why in hints:
         if cand != right and value == cand:
             return Verdict(False, f"{why} {formula}")
-    return Verdict(False, f"You have {_fmt(value)}. Use ⌊(i + 2p − d(k − 1) − 1)/s⌋ + 1 with i={size}, "
+    return Verdict(False, f"You have {number(value)}. Use ⌊(i + 2p − d(k − 1) − 1)/s⌋ + 1 with i={size}, "
                           f"k={kernel_size}, s={stride}, p={padding}, d={dilation}.")
 
 
@@ -355,12 +353,12 @@ def check_number(answer, expected, *, what="answer", hints=None, tolerance=0.0):
     if isinstance(value, Verdict):
         return value
     if abs(value - expected) <= tolerance:
-        return Verdict(True, _fmt(expected))
+        return Verdict(True, number(expected))
     for cand, why in hints.items():
         if abs(value - cand) <= tolerance:
             return Verdict(False, why)
     direction = "too large" if value > float(expected) else "too small"
-    return Verdict(False, f"Your {what} {_fmt(value)} is {direction}.")
+    return Verdict(False, f"Your {what} {number(value)} is {direction}.")
 
 
 def check_conv_params(answer, in_channels, out_channels, kernel_size, bias=True):
