@@ -41,7 +41,7 @@ from .sizes import (
     pool_output_formula,
     pool_output_size,
 )
-from .train import History, digits_cnn, evaluate, fit, get_device, predict, train_digits_cnn
+from .train import History, digits_cnn, evaluate, fit, get_device, predict
 
 __all__ = [
     "Row", "ShapeMismatchError", "Verdict",
@@ -49,7 +49,7 @@ __all__ = [
     "max_pool2d_backward", "numeric_gradient", "relative_error", "relu_backward",
     "load_photo", "conv1d_matrix", "conv2d_matrix",
     "SHAPE_KINDS", "load_cifar10", "load_digits", "load_mnist", "make_shapes", "train_test_split",
-    "History", "digits_cnn", "evaluate", "fit", "get_device", "predict", "train_digits_cnn",
+    "History", "digits_cnn", "evaluate", "fit", "get_device", "predict",
     "conv_params", "count_params", "linear_params", "mlp_params", "params_by_layer_type",
     "Field", "format_fields", "receptive_fields", "stacked_kernel_size",
     "check_array", "check_conv1d", "check_conv2d", "check_conv_params", "check_number",

@@ -377,7 +377,7 @@ def check_gradient(answer, expected, *, what="gradient", expect=1e-7):
     >>> check_gradient([2.0, 4.0], np.array([2.0, 4.0]), what="∂L/∂w")
     ✅ Correct. ∂L/∂w: relative error < 1e-15 (expect < 1e-7 in float64) ✓
     >>> check_gradient([2.0, -4.0], np.array([2.0, 4.0]), what="∂L/∂w")  # doctest: +ELLIPSIS
-    ❌ Not yet. ∂L/∂w: 1 of 2 entries differ: at [1] you have -4, expected 4; relative error ~1e0 ...
+    ❌ Not yet. ∂L/∂w: 1 of 2 entries differ: at [1] you have −4, expected 4; relative error ~1e0 ...
     """
     from .checks import Verdict, answer_array, check_array, spec_array
 

@@ -1,4 +1,5 @@
-"""A plain PyTorch training loop for the notebooks: ``fit``, ``evaluate``, ``predict`` and a ``History``.
+"""A plain PyTorch training loop for the notebooks: ``fit``, ``evaluate``, ``predict`` and a ``History``;
+and ``digits_cnn``, a copy of the network that notebook 06 teaches.
 
 NumPy arrays (or tensors) in; the model is any ``torch.nn.Module`` that maps a batch ``(N, …)`` to
 class scores ``(N, classes)`` (or ``(N, classes, H, W)`` for per-pixel labels ``(N, H, W)``).
@@ -31,6 +32,7 @@ import numpy as np
 from ._validate import describe, flag, real, whole
 from ._validate import seed as _check_seed
 
+# notebook 06's training of the digits CNN (section 4), which the benchmark repeats and times
 DIGITS_EPOCHS = 20
 DIGITS_BATCH_SIZE = 32
 DIGITS_LR = 2e-3
@@ -603,15 +605,24 @@ def _fit(model, X_train, y_train, X_test, y_test, epochs, batch_size, lr, optimi
 
 # --------------------------------------------------------------------------- notebook 06's digits CNN
 def digits_cnn(seed: int = 0, relu: bool = True):
-    """Notebook 06's CNN for the 8×8 digits, with initial weights drawn from ``torch.manual_seed(seed)``.
+    """The CNN for the 8×8 digits that notebook 06 teaches, with initial weights from ``torch.manual_seed(seed)``.
+
+    Taught in notebook 06, section 3 ("Flatten and the fully connected head"), as ``build_digits_cnn``; this
+    is a copy of it for later notebooks and the benchmark (``make bench`` times its training), and
+    ``tests/test_digits_cnn_agrees.py`` keeps the two the same: layers, parameter shapes, starting weights and
+    outputs, for every argument.
 
     Two blocks conv 3×3 (padding 1) → ReLU → max pool 2×2, then flatten and a two-layer fully connected
     head: 1×8×8 → 32×8×8 → 32×4×4 → 64×4×4 → 64×2×2 → 256 → 128 → 10 class scores; 53,002 parameters.
+    Input ``(N, 1, 8, 8)``, output ``(N, 10)``.
 
-    ``relu=False`` leaves out every ReLU (notebook 06's experiment on why the non-linearity matters).
+    ``relu=False`` leaves out every ReLU (notebook 06's exercise 10 on why the non-linearity matters); the
+    other layers and their starting weights are the same.
 
     >>> sum(p.numel() for p in digits_cnn().parameters())
     53002
+    >>> len(digits_cnn()), len(digits_cnn(relu=False))
+    (10, 7)
     """
     import torch
     from torch import nn
@@ -619,32 +630,16 @@ def digits_cnn(seed: int = 0, relu: bool = True):
     seed = _check_seed(seed)
     relu = flag(relu, "relu")
     torch.manual_seed(seed)
-    act = nn.ReLU if relu else nn.Identity
-    return nn.Sequential(
-        nn.Conv2d(1, 32, kernel_size=3, padding=1), act(), nn.MaxPool2d(2),
-        nn.Conv2d(32, 64, kernel_size=3, padding=1), act(), nn.MaxPool2d(2),
+    layers = [
+        nn.Conv2d(1, 32, kernel_size=3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(32, 64, kernel_size=3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
         nn.Flatten(),
-        nn.Linear(64 * 2 * 2, 128), act(),
+        nn.Linear(64 * 2 * 2, 128), nn.ReLU(),
         nn.Linear(128, 10),
-    )
+    ]
+    if not relu:
+        layers = [layer for layer in layers if not isinstance(layer, nn.ReLU)]
+    return nn.Sequential(*layers)
 
 
-def train_digits_cnn(seed: int = 0, progress: bool = False, *, relu: bool = True, threads: int | None = 1):
-    """Notebook 06's training run: :func:`digits_cnn` on the bundled digits, 75/25 split, Adam.
-
-    Uses ``helpers.data.train_test_split(X, y, 0.25, seed=0)`` (the split does not depend on ``seed``),
-    ``DIGITS_EPOCHS`` epochs of batch size ``DIGITS_BATCH_SIZE`` with learning rate ``DIGITS_LR``, on the
-    CPU so that timings compare across machines. Returns ``(model, history, test_accuracy)``.
-    ``make bench`` times this function.
-    """
-    from .data import load_digits, train_test_split
-
-    X, y = load_digits()
-    X_train, y_train, X_test, y_test = train_test_split(X, y, test_fraction=0.25, seed=0)
-    model = digits_cnn(seed=seed, relu=relu)
-    history = fit(model, X_train, y_train, X_test, y_test, epochs=DIGITS_EPOCHS, batch_size=DIGITS_BATCH_SIZE,
-                  lr=DIGITS_LR, seed=seed, device="cpu", progress=progress, threads=threads)
-    return model, history, evaluate(model, X_test, y_test, threads=threads)
-
-
-__all__ = ["History", "digits_cnn", "evaluate", "fit", "get_device", "predict", "train_digits_cnn"]
+__all__ = ["History", "digits_cnn", "evaluate", "fit", "get_device", "predict"]
