@@ -96,6 +96,53 @@ def as_array(x, name: str, *, empty: str = "never") -> np.ndarray:
     return arr
 
 
+def images(X, name: str = "X") -> np.ndarray:
+    """A batch of images as a float32 array ``(N, C, H, W)`` (an empty batch, ``N = 0``, is accepted).
+
+    TypeError for something that is not an array of numbers (:func:`as_array`); ValueError for another number
+    of axes, with the fix for a single image ``(C, H, W)``.
+
+    >>> images(np.zeros((2, 1, 8, 8), dtype=np.uint8)).dtype
+    dtype('float32')
+    >>> images(np.zeros((1, 8, 8)))
+    Traceback (most recent call last):
+    ...
+    ValueError: X must be a batch of images, shape (N, C, H, W); got shape (1, 8, 8): add the batch axis with X[None].
+    """
+    arr = as_array(X, name, empty="batch")
+    if arr.ndim != 4:
+        hint = f": add the batch axis with {name}[None]" if arr.ndim == 3 else ""
+        raise ValueError(f"{name} must be a batch of images, shape (N, C, H, W); got shape {arr.shape}{hint}.")
+    return arr.astype(np.float32, copy=False)
+
+
+def boxes(value, name: str) -> np.ndarray:
+    """Boxes ``(top, left, bottom, right)`` in pixels as a float array ``(n, 4)``.
+
+    One box ``(4,)`` becomes ``(1, 4)`` and an empty list ``(0, 4)``. TypeError for something that is not
+    numbers (:func:`as_array`); ValueError for another shape, or a box with bottom < top or right < left.
+
+    >>> boxes([2, 3, 10, 11], "truth")
+    array([[ 2.,  3., 10., 11.]])
+    >>> try:
+    ...     boxes([[5, 0, 1, 1]], "truth")
+    ... except ValueError as err:
+    ...     print(str(err)[:58])
+    truth: box 0 is (5, 0, 1, 1), but a box needs bottom ≥ top
+    """
+    arr = as_array(value, name, empty="any")
+    if arr.ndim == 1 and arr.size in (0, 4):
+        arr = arr.reshape(-1, 4)
+    if arr.ndim != 2 or arr.shape[1] != 4:
+        raise ValueError(f"{name} must be boxes (top, left, bottom, right), shape (n, 4); got shape {arr.shape}.")
+    bad = np.flatnonzero((arr[:, 2] < arr[:, 0]) | (arr[:, 3] < arr[:, 1]))
+    if bad.size:
+        box = ", ".join(f"{v:g}" for v in arr[bad[0]])
+        raise ValueError(f"{name}: box {bad[0]} is ({box}), but a box needs bottom ≥ top and right ≥ left "
+                         "(rows are (top, left, bottom, right), bottom and right excluded).")
+    return arr.astype(float)
+
+
 # --------------------------------------------------------------------------- single values
 def whole_or_none(value):
     """``value`` as an int when it is a whole number (any integer type, a whole float such as 3.0, a 0-d

@@ -6,11 +6,16 @@ Everything comes back as NumPy arrays in the layout torch uses: images ``float32
 * :func:`load_digits` reads ``data/digits.npz`` (1,797 handwritten digits, 8×8 pixels, shipped with the
   series; see ``data/README.md`` for source and licence). No download.
 * :func:`make_shapes` draws lines, crosses, squares, circles and triangles at random places, with their
-  pixel masks, for experiments where we control where things appear.
+  pixel masks, for experiments where we control where things appear. Built on it, for notebook 09's
+  detector: :func:`make_scene` (several shapes on one canvas, with their true boxes) and
+  :func:`make_window_patches` (training patches "is there a whole cross in here?").
+* Changed copies of images (notebook 09's denoising and augmentation): :func:`add_noise`,
+  :func:`shift_images`, :func:`rotate_images` and :func:`augment` (random shifts, rotations and noise).
 * :func:`load_mnist` and :func:`load_cifar10` read the real datasets through torchvision for students
   who have downloaded them; they never download anything themselves.
 
-torch and torchvision are imported only inside the two real-data loaders.
+torch and torchvision are imported only inside the functions that use them (the two real-data loaders
+and :func:`rotate_images`).
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._validate import describe, flag, real, whole
+from ._validate import as_array, describe, flag, images, real, whole
 from ._validate import seed as _check_seed
 
 SHAPE_KINDS = ("line", "cross", "square", "circle", "triangle")
@@ -332,6 +337,274 @@ def make_shapes(n: int, size: int = 28, seed: int = 0, kinds=("line", "cross", "
     return images, labels.astype(np.int64), masks
 
 
+# --------------------------------------------------------------------------- scenes and patches (notebook 09)
+def _pair(value, name: str, *, minimum: int) -> tuple[int, int]:
+    """``(smallest, largest)`` side in pixels, both whole, ``minimum ≤ smallest ≤ largest``."""
+    items = _sequence(value, 2)
+    if items is None:
+        raise TypeError(f"{name} must be a pair (smallest, largest) side in pixels, got {describe(value)}.")
+    lo = _whole(items[0], f"{name}[0]", minimum=minimum)
+    hi = _whole(items[1], f"{name}[1]", minimum=lo)
+    return lo, hi
+
+
+def _fraction(value, name: str, *, high: float = 1.0) -> float:
+    return real(value, name, fits=f"a fraction between 0 and {high:g}", ok=lambda v: 0.0 <= v <= high)
+
+
+def _shape_patch(kind: str, extent: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """One shape drawn by :func:`make_shapes` filling an ``extent×extent`` patch: ``(pixels, mask)``."""
+    img, _, mask = make_shapes(1, size=extent, seed=seed, kinds=(kind,), extent=(extent, extent))
+    return img[0, 0], mask[0]
+
+
+def make_scene(size: int = 48, n_shapes: int = 5, n_targets: int = 2, seed: int = 0, *, target: str = "cross",
+               kinds=SHAPE_KINDS, extent=(6, 10), gap: int = 2, noise: float = 0.0):
+    """A ``size×size`` scene holding ``n_shapes`` shapes, ``n_targets`` of them of kind ``target``.
+
+    The detection data of notebook 09. The shapes are drawn by :func:`make_shapes` (side ``extent[0]``…
+    ``extent[1]`` pixels, brightness 0.7–1) and placed at random so that their boxes are at least ``gap``
+    pixels apart; the others are drawn from ``kinds`` without ``target``. With ``noise > 0`` Gaussian noise
+    of that standard deviation is added and the scene clipped to ``[0, 1]``.
+
+    Returns ``(scene, boxes, names)``: ``scene`` float32 ``(1, size, size)``; ``boxes`` int64
+    ``(n_shapes, 4)``, each the tight box ``(top, left, bottom, right)`` of one shape's lit pixels (bottom
+    and right excluded, like a slice: the shape is ``scene[0, top:bottom, left:right]``); ``names`` the kind
+    of each shape, targets first.
+
+    >>> scene, boxes, names = make_scene(32, n_shapes=3, n_targets=1, seed=1)
+    >>> scene.shape, boxes.shape, names[0]
+    ((1, 32, 32), (3, 4), 'cross')
+    >>> inside = np.zeros((32, 32), dtype=bool)
+    >>> for t, l, b, r in boxes:
+    ...     inside[t:b, l:r] = True
+    >>> bool(scene[0][inside].any()), bool(scene[0][~inside].any())     # every lit pixel is in a box
+    (True, False)
+    """
+    size = _whole(size, "size", minimum=8)
+    n_shapes = _whole(n_shapes, "n_shapes", minimum=0)
+    n_targets = _whole(n_targets, "n_targets", minimum=0)
+    if n_targets > n_shapes:
+        raise ValueError(f"n_targets ({n_targets}) cannot exceed n_shapes ({n_shapes}).")
+    rng = np.random.default_rng(_seed(seed))
+    kinds = _check_kinds(kinds)
+    if target not in SHAPE_KINDS:
+        raise ValueError(f"target must be one of {SHAPE_KINDS}, got {describe(target)}.")
+    unknown = [k for k in kinds if k not in SHAPE_KINDS]
+    if unknown:
+        raise ValueError(f"kinds must be names from {SHAPE_KINDS}; unknown: {unknown}.")
+    others = tuple(k for k in kinds if k != target)
+    if n_shapes > n_targets and not others:
+        raise ValueError(f"kinds {kinds!r} hold no kind other than the target {target!r} to draw the "
+                         f"{n_shapes - n_targets} other shapes from.")
+    lo, hi = _pair(extent, "extent", minimum=3)
+    if hi > size:
+        raise ValueError(f"shapes of side up to {hi} do not fit in a {size}×{size} scene; "
+                         f"make extent[1] ≤ {size}.")
+    gap = _whole(gap, "gap", minimum=0)
+    noise = real(noise, "noise", fits="a standard deviation ≥ 0 (e.g. 0.1)", ok=lambda v: v >= 0)
+
+    names = [target] * n_targets
+    names += [others[int(rng.integers(len(others)))] for _ in range(n_shapes - n_targets)]
+    scene = np.zeros((size, size), dtype=np.float32)
+    boxes: list[tuple[int, int, int, int]] = []
+    for name in names:
+        s = int(rng.integers(lo, hi + 1))
+        pixels, mask = _shape_patch(name, s, int(rng.integers(2**31)))
+        rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+        r0, r1, c0, c1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+        for _attempt in range(2000):
+            top = int(rng.integers(0, size - s + 1))
+            left = int(rng.integers(0, size - s + 1))
+            box = (top + r0, left + c0, top + r1, left + c1)
+            apart = (box[0] >= b[2] + gap or b[0] >= box[2] + gap or box[1] >= b[3] + gap or b[1] >= box[3] + gap
+                     for b in boxes)
+            if all(apart):
+                break
+        else:
+            raise ValueError(f"could not place {n_shapes} shapes of side up to {hi} at least {gap} pixels "
+                             f"apart in a {size}×{size} scene: use fewer shapes, smaller ones or a larger scene.")
+        scene[top:top + s, left:left + s][mask] = pixels[mask]
+        boxes.append(box)
+    if noise > 0:
+        scene += rng.normal(0.0, noise, size=scene.shape).astype(np.float32)
+        np.clip(scene, 0.0, 1.0, out=scene)
+    return scene[None], np.array(boxes, dtype=np.int64).reshape(-1, 4), names
+
+
+def make_window_patches(n: int, window: int = 14, seed: int = 0, *, target: str = "cross", extent=(6, 10),
+                        empty_fraction: float = 0.15, partial_fraction: float = 0.15):
+    """Training patches for a sliding-window detector: ``window×window`` images, label 1 when a whole
+    ``target`` shape lies inside, else 0 (notebook 09, section 1.2).
+
+    Three kinds of patch: one whole shape from :func:`make_shapes` (every kind in ``SHAPE_KINDS`` equally
+    often, so 1 in 5 of these is a target); an empty patch (``empty_fraction``); and a shape cut by the patch
+    border — a piece of a cross is *not* a cross (``partial_fraction``, all labelled 0).
+
+    Returns ``(X, y)``: float32 ``(n, 1, window, window)`` and int64 ``(n,)``.
+
+    >>> X, y = make_window_patches(200, seed=0)
+    >>> X.shape, y.dtype, bool(0.1 < y.mean() < 0.3)
+    ((200, 1, 14, 14), dtype('int64'), True)
+    """
+    n = _whole(n, "n", minimum=1)
+    window = _whole(window, "window", minimum=4)
+    rng = np.random.default_rng(_seed(seed))
+    if target not in SHAPE_KINDS:
+        raise ValueError(f"target must be one of {SHAPE_KINDS}, got {describe(target)}.")
+    lo, hi = _pair(extent, "extent", minimum=3)
+    if hi > window:
+        raise ValueError(f"extent[1] = {hi}: the largest shape must fit in the window ({window}).")
+    empty_fraction = _fraction(empty_fraction, "empty_fraction")
+    partial_fraction = _fraction(partial_fraction, "partial_fraction", high=1.0 - empty_fraction)
+    n_empty = int(round(empty_fraction * n))
+    n_partial = int(round(partial_fraction * n))
+    n_whole = n - n_empty - n_partial
+    X = np.zeros((n, 1, window, window), dtype=np.float32)
+    y = np.zeros(n, dtype=np.int64)
+    if n_whole:
+        img, lab, _ = make_shapes(n_whole, size=window, seed=int(rng.integers(2**31)), kinds=SHAPE_KINDS,
+                                  extent=(lo, hi))
+        X[:n_whole] = img
+        y[:n_whole] = (np.asarray(SHAPE_KINDS)[lab] == target)
+    if n_partial:
+        # Draw each shape in the middle of a 3·window canvas, then cut a window whose border runs through
+        # the shape, hiding at least a third of it along one axis and none of it along the other.
+        big = 3 * window
+        img, _, mask = make_shapes(n_partial, size=big, seed=int(rng.integers(2**31)), kinds=SHAPE_KINDS,
+                                   extent=(lo, hi), region=(window, window, window, window))
+        for i in range(n_partial):
+            rows, cols = np.flatnonzero(mask[i].any(axis=1)), np.flatnonzero(mask[i].any(axis=0))
+            spans = [(rows[0], rows[-1] + 1), (cols[0], cols[-1] + 1)]
+            cut_axes = [ax for ax in (0, 1) if spans[ax][1] - spans[ax][0] >= 3]
+            axis = int(rng.choice(cut_axes))
+            start = [0, 0]
+            for ax in (0, 1):
+                a0, a1 = spans[ax]
+                if ax == axis:
+                    hidden = int(rng.integers(-(-(a1 - a0) // 3), a1 - a0))   # rows (or columns) hidden
+                    start[ax] = a0 + hidden if rng.random() < 0.5 else a1 - hidden - window
+                else:
+                    start[ax] = int(rng.integers(a1 - window, a0 + 1))
+            top, left = start
+            X[n_whole + i, 0] = img[i, 0, top:top + window, left:left + window]
+    order = rng.permutation(n)
+    return X[order], y[order]
+
+
+# --------------------------------------------------------------------------- changed images (notebook 09)
+def add_noise(X, sigma: float, seed: int = 0):
+    """Gaussian noise of standard deviation ``sigma`` added to every pixel (not clipped).
+
+    Returns ``(noisy, noise)``, both float32 with the shape of ``X``; ``noisy = X + noise``.
+
+    >>> noisy, noise = add_noise(np.zeros((100, 1, 8, 8)), 0.5)
+    >>> round(float(noise.std()), 1), bool(np.allclose(noisy, noise))
+    (0.5, True)
+    """
+    X = as_array(X, "X", empty="any").astype(np.float32, copy=False)
+    sigma = real(sigma, "sigma", fits="a standard deviation ≥ 0 (e.g. 0.4)", ok=lambda v: v >= 0)
+    noise = np.random.default_rng(_seed(seed)).normal(0.0, sigma, size=X.shape).astype(np.float32)
+    return X + noise, noise
+
+
+def shift_images(X, dy: int, dx: int, *, wrap: bool = False) -> np.ndarray:
+    """Every image of ``X`` ``(N, C, H, W)`` moved ``dy`` pixels down and ``dx`` pixels right (negative: up, left).
+
+    ``np.roll`` moves the pixels; what it pushes over one edge comes back at the opposite edge. With
+    ``wrap=False`` (default) those wrapped rows and columns are set to 0, so the result is a true
+    translation: pixels leave the frame and blank ones come in. Shape kept; float32.
+
+    >>> x = np.arange(1.0, 5.0).reshape(1, 1, 1, 4)
+    >>> shift_images(x, 0, 1)[0, 0, 0].tolist(), shift_images(x, 0, 1, wrap=True)[0, 0, 0].tolist()
+    ([0.0, 1.0, 2.0, 3.0], [4.0, 1.0, 2.0, 3.0])
+    """
+    X = images(X, "X")
+    dy = whole(dy, "dy", what=" of pixels (negative, 0 or positive)")
+    dx = whole(dx, "dx", what=" of pixels (negative, 0 or positive)")
+    wrap = flag(wrap, "wrap")
+    H, W = X.shape[2:]
+    if abs(dy) >= H or abs(dx) >= W:
+        raise ValueError(f"a shift of ({dy}, {dx}) moves the whole {H}×{W} image out of the frame; use "
+                         f"|dy| < {H} and |dx| < {W}.")
+    out = np.roll(X, (dy, dx), axis=(2, 3))
+    if not wrap:
+        if dy > 0:
+            out[:, :, :dy] = 0
+        elif dy < 0:
+            out[:, :, dy:] = 0
+        if dx > 0:
+            out[:, :, :, :dx] = 0
+        elif dx < 0:
+            out[:, :, :, dx:] = 0
+    return out
+
+
+def rotate_images(X, degrees) -> np.ndarray:
+    """Every image of ``X`` ``(N, C, H, W)`` rotated by ``degrees`` (anticlockwise; one angle, or one per
+    image) about its centre, with bilinear interpolation and zeros brought in from outside, as torchvision's
+    ``rotate``. Shape kept; float32. Uses torch.
+
+    >>> x = np.zeros((1, 1, 3, 3), dtype=np.float32); x[0, 0, 0, 1] = 1     # a dot above the centre
+    >>> rotate_images(x, 90)[0, 0].round(3).tolist()                         # goes to the left
+    [[0.0, 0.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 0.0]]
+    """
+    import torch
+    import torch.nn.functional as F
+
+    X = images(X, "X")
+    n = X.shape[0]
+    deg = as_array(degrees, "degrees").astype(np.float64)
+    if deg.ndim == 0:
+        deg = np.full(n, float(deg))
+    if deg.shape != (n,):
+        raise ValueError(f"degrees must be one angle or one per image ({n}), got shape {deg.shape}.")
+    t = np.deg2rad(deg)
+    H, W = X.shape[2:]
+    # output pixel (x, y) in normalised coordinates reads the input at R(−θ)·(x, y); y points down, so an
+    # anticlockwise picture rotation by θ uses [[cos, −sin], [sin, cos]] in (x, y) with the aspect ratio
+    cos, sin = np.cos(t), np.sin(t)
+    theta = np.zeros((n, 2, 3))
+    theta[:, 0, 0] = cos
+    theta[:, 0, 1] = -sin * H / W
+    theta[:, 1, 0] = sin * W / H
+    theta[:, 1, 1] = cos
+    xt = torch.from_numpy(np.ascontiguousarray(X))
+    grid = F.affine_grid(torch.from_numpy(theta).float(), list(xt.shape), align_corners=False)
+    out = F.grid_sample(xt, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+    return out.numpy().astype(np.float32)
+
+
+def augment(X, seed: int = 0, *, max_shift: int = 1, max_degrees: float = 15.0,
+            noise: float = 0.1) -> np.ndarray:
+    """A randomly changed copy of every image of ``X`` ``(N, C, H, W)``: a shift of up to ``max_shift`` pixels
+    each way (:func:`shift_images`, zeros brought in), a rotation by up to ``±max_degrees``
+    (:func:`rotate_images`) and Gaussian noise of standard deviation up to ``noise``, then clipped to
+    ``[0, 1]``. Set an amount to 0 to leave that change out. Labels do not change.
+
+    >>> X = np.zeros((5, 1, 8, 8), dtype=np.float32)
+    >>> augment(X, seed=0).shape
+    (5, 1, 8, 8)
+    """
+    X = images(X, "X")
+    max_shift = _whole(max_shift, "max_shift", minimum=0)
+    max_degrees = real(max_degrees, "max_degrees", fits="an angle ≥ 0 in degrees (e.g. 15)", ok=lambda v: v >= 0)
+    noise = real(noise, "noise", fits="a standard deviation ≥ 0 (e.g. 0.1)", ok=lambda v: v >= 0)
+    rng = np.random.default_rng(_seed(seed))
+    n = X.shape[0]
+    dy = rng.integers(-max_shift, max_shift + 1, size=n)
+    dx = rng.integers(-max_shift, max_shift + 1, size=n)
+    out = np.empty_like(X)
+    for i in range(n):
+        out[i] = shift_images(X[i:i + 1], int(dy[i]), int(dx[i]))[0]
+    if max_degrees > 0:
+        out = rotate_images(out, rng.uniform(-max_degrees, max_degrees, size=n))
+    if noise > 0:
+        sig = rng.uniform(0.0, noise, size=(n, 1, 1, 1))
+        out = out + (rng.normal(size=out.shape) * sig).astype(np.float32)
+    return np.clip(out, 0.0, 1.0).astype(np.float32)
+
+
 # --------------------------------------------------------------------------- real datasets (torchvision)
 MNIST_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
                "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
@@ -448,6 +721,7 @@ def load_cifar10(root, train: bool = True, *, limit: int | None = None, verify: 
 CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 
 __all__ = [
-    "CIFAR10_CLASSES", "SHAPE_KINDS", "data_path", "load_cifar10", "load_digits", "load_mnist", "make_shapes",
+    "CIFAR10_CLASSES", "SHAPE_KINDS", "add_noise", "augment", "data_path", "load_cifar10", "load_digits",
+    "load_mnist", "make_scene", "make_shapes", "make_window_patches", "rotate_images", "shift_images",
     "train_test_split",
 ]

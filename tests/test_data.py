@@ -1,7 +1,9 @@
-"""helpers.data: the bundled digits, the split, generated shapes, and the MNIST / CIFAR-10 loaders.
+"""helpers.data: the bundled digits, the split, generated shapes and scenes, changed images (noise, shifts,
+rotations, augmentation), and the MNIST / CIFAR-10 loaders.
 
 Oracles: the first rows of scikit-learn's digits.csv.gz (copied below by hand) and its per-digit counts;
-geometry for the shapes; files written here in the real MNIST (IDX) and CIFAR-10 (pickle) formats.
+geometry for the shapes and scenes; a translation written with padding and slicing; torchvision's rotate;
+files written here in the real MNIST (IDX) and CIFAR-10 (pickle) formats.
 """
 
 from __future__ import annotations
@@ -23,11 +25,17 @@ from hypothesis import strategies as st
 from helpers import data
 from helpers.data import (
     SHAPE_KINDS,
+    add_noise,
+    augment,
     data_path,
     load_cifar10,
     load_digits,
     load_mnist,
+    make_scene,
     make_shapes,
+    make_window_patches,
+    rotate_images,
+    shift_images,
     train_test_split,
 )
 
@@ -459,3 +467,180 @@ def test_loader_flags_and_limit_are_checked_before_looking_for_files(tmp_path, l
         loader(tmp_path, limit=0)
     with pytest.raises(TypeError, match="limit must be a whole number, got the text '10'"):
         loader(tmp_path, limit="10")
+
+
+# --------------------------------------------------------------------------- scenes for detection (notebook 09)
+@pytest.mark.parametrize("seed", range(8))
+def test_make_scene_boxes_match_the_pixels(seed):
+    scene, boxes, names = make_scene(48, n_shapes=5, n_targets=2, seed=seed)
+    img = scene[0]
+    assert scene.shape == (1, 48, 48) and scene.dtype == np.float32
+    assert boxes.shape == (5, 4) and boxes.dtype == np.int64
+    assert names[:2] == ["cross", "cross"] and "cross" not in names[2:]
+    assert all(n in SHAPE_KINDS for n in names)
+    covered = np.zeros(img.shape, dtype=bool)
+    for t, l, b, r in boxes:
+        assert 0 <= t < b <= 48 and 0 <= l < r <= 48
+        lit = img[t:b, l:r] > 0
+        # the box is tight: its first and last rows and columns all hold lit pixels
+        assert lit[0].any() and lit[-1].any() and lit[:, 0].any() and lit[:, -1].any()
+        covered[t:b, l:r] = True
+    assert not (img[~covered] > 0).any(), "lit pixels outside every box"
+    # boxes at least `gap` = 2 pixels apart: grown by 1 pixel on every side, no two share a pixel
+    painted = np.zeros((50, 50), dtype=int)
+    for t, l, b, r in boxes:
+        painted[t:b + 2, l:r + 2] += 1            # the box grown by 1, shifted by 1 for the border
+    assert painted.max() == 1
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_make_scene_draws_the_named_kinds(seed):
+    scene, boxes, names = make_scene(48, n_shapes=5, n_targets=2, seed=seed)
+    for (t, l, b, r), name in zip(boxes, names, strict=True):
+        lit = scene[0, t:b, l:r] > 0
+        full_rows = lit.all(axis=1).any()
+        full_cols = lit.all(axis=0).any()
+        if name == "cross":      # a plus sign: one complete row and one complete column of its box
+            assert full_rows and full_cols
+            assert not lit[0, 0] and not lit[-1, -1]
+        if name == "square":     # the outline of its box, one pixel thick at these sizes
+            assert lit[0].all() and lit[-1].all() and lit[:, 0].all() and lit[:, -1].all()
+            assert not lit[1:-1, 1:-1].any()
+
+
+def test_make_scene_is_reproducible_and_noise_is_clipped():
+    a = make_scene(40, 4, 1, seed=3)
+    b = make_scene(40, 4, 1, seed=3)
+    assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1]) and a[2] == b[2]
+    noisy, boxes, _ = make_scene(40, 4, 1, seed=3, noise=0.2)
+    assert np.array_equal(boxes, a[1])
+    assert noisy.min() >= 0 and noisy.max() <= 1 and (noisy[0][a[0][0] == 0] > 0).mean() > 0.2
+
+
+@pytest.mark.parametrize("args,kwargs,exc,words", [
+    ((40, 2, 3), {}, ValueError, "n_targets"),
+    ((16, 12, 0), {}, ValueError, "could not place"),
+    ((40, 3, 1), {"target": "moose"}, ValueError, "target must be one of"),
+    ((40.5,), {}, TypeError, "size must be a whole number"),
+    ((20, 1, 1), {"extent": (6, 30)}, ValueError, "extent"),
+    ((20, 1, 1), {"extent": 6}, TypeError, "extent must be a pair"),
+    ((40, 3, 1), {"kinds": "cross"}, TypeError, "kinds must be a list or tuple"),
+    ((40, 3, 1), {"kinds": ["cross"]}, ValueError, "no kind other than the target"),
+    ((40, 3, 1), {"noise": -0.1}, ValueError, "noise must be a standard deviation"),
+    ((40, 3, 1), {"seed": -1}, ValueError, "seed must be 0 or more"),
+])
+def test_make_scene_bad_input(args, kwargs, exc, words):
+    with pytest.raises(exc, match=words):
+        make_scene(*args, **kwargs)
+
+
+def test_window_patches_labels_and_kinds():
+    X, y = make_window_patches(600, window=14, seed=2, empty_fraction=0.1, partial_fraction=0.2)
+    assert X.shape == (600, 1, 14, 14) and X.dtype == np.float32 and y.dtype == np.int64
+    empty = ~(X > 0).any(axis=(1, 2, 3))
+    assert empty.sum() == 60
+    assert not y[empty].any()
+    touching = (X[:, 0, 0] > 0).any(1) | (X[:, 0, -1] > 0).any(1) | (X[:, 0, :, 0] > 0).any(1) | \
+        (X[:, 0, :, -1] > 0).any(1)
+    assert touching.sum() >= 120            # every cut shape touches the border (some whole ones may too)
+    # among the 420 whole shapes, 1 in 5 kinds is the cross
+    assert abs(y.sum() - 84) <= 1
+    # every positive is a plus sign: a full row and a full column of its own box
+    for x in X[y == 1, 0]:
+        rows, cols = np.flatnonzero((x > 0).any(1)), np.flatnonzero((x > 0).any(0))
+        lit = x[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1] > 0
+        assert lit.all(axis=1).any() and lit.all(axis=0).any()
+
+
+@pytest.mark.parametrize("kwargs,exc,words", [
+    ({"extent": (6, 20)}, ValueError, "must fit in the window"),
+    ({"empty_fraction": 1.5}, ValueError, "empty_fraction must be a fraction between 0 and 1"),
+    ({"empty_fraction": 0.6, "partial_fraction": 0.6}, ValueError, "partial_fraction must be a fraction between 0 "
+                                                                   "and 0.4"),
+    ({"window": 3}, ValueError, "window must be at least 4"),
+    ({"target": "moose"}, ValueError, "target must be one of"),
+])
+def test_window_patches_bad_input(kwargs, exc, words):
+    with pytest.raises(exc, match=words):
+        make_window_patches(50, **kwargs)
+
+
+# --------------------------------------------------------------------------- changed images (notebook 09)
+def test_add_noise():
+    X = np.random.default_rng(0).random((50, 1, 8, 8)).astype(np.float32)
+    noisy, noise = add_noise(X, 0.3, seed=4)
+    assert noisy.dtype == noise.dtype == np.float32
+    assert np.allclose(noisy, X + noise)
+    assert noise.std() == pytest.approx(0.3, rel=0.05) and abs(noise.mean()) < 0.02
+    assert np.array_equal(add_noise(X, 0.3, seed=4)[1], noise)
+    with pytest.raises(ValueError, match="sigma must be a standard deviation"):
+        add_noise(X, -1.0)
+    with pytest.raises(TypeError, match="sigma"):
+        add_noise(X, "0.3")
+
+
+def _shift_oracle(x, dy, dx):
+    """A translation written with zero padding and slicing (no np.roll)."""
+    H, W = x.shape[-2:]
+    p = max(abs(dy), abs(dx))
+    padded = np.pad(x, [(0, 0)] * (x.ndim - 2) + [(p, p), (p, p)])
+    return padded[..., p - dy:p - dy + H, p - dx:p - dx + W]
+
+
+@pytest.mark.parametrize("dy,dx", [(0, 1), (1, 0), (-2, 1), (2, -2), (0, 0), (-1, -1)])
+def test_shift_images(dy, dx):
+    X = np.random.default_rng(0).random((3, 1, 8, 8)).astype(np.float32)
+    assert np.array_equal(shift_images(X, dy, dx), _shift_oracle(X, dy, dx))
+    assert np.array_equal(shift_images(X, dy, dx, wrap=True), np.roll(X, (dy, dx), axis=(2, 3)))
+
+
+@pytest.mark.parametrize("args,kwargs,exc,words", [
+    ((np.zeros((1, 1, 8, 8)), 8, 0), {}, ValueError, "out of the frame"),
+    ((np.zeros((1, 1, 8, 8)), 0.5, 0), {}, TypeError, r"dy must be a whole number of pixels \(negative"),
+    ((np.zeros((1, 8, 8)), 1, 0), {}, ValueError, r"add the batch axis with X\[None\]"),
+    ((np.zeros((1, 1, 8, 8)), 1, 0), {"wrap": "no"}, TypeError, "wrap must be True or False"),
+    (("image", 1, 0), {}, TypeError, "X is the text"),
+])
+def test_shift_bad_input(args, kwargs, exc, words):
+    with pytest.raises(exc, match=words):
+        shift_images(*args, **kwargs)
+
+
+@pytest.mark.parametrize("shape", [(8, 8), (9, 9), (8, 12)])
+def test_rotate_matches_torchvision(shape):
+    torch = pytest.importorskip("torch")
+    from torchvision.transforms import InterpolationMode
+    from torchvision.transforms import functional as TF
+
+    X = np.random.default_rng(1).random((4, 1, *shape)).astype(np.float32)
+    for deg in (90, 15, -30, 180):
+        expected = TF.rotate(torch.from_numpy(X), deg, interpolation=InterpolationMode.BILINEAR).numpy()
+        assert np.allclose(rotate_images(X, deg), expected, atol=1e-5)
+
+
+def test_rotate_quarter_turns_and_per_image_angles():
+    X = np.random.default_rng(2).random((2, 1, 7, 7)).astype(np.float32)
+    assert np.allclose(rotate_images(X, 90), np.rot90(X, 1, axes=(2, 3)), atol=1e-5)     # anticlockwise
+    assert np.allclose(rotate_images(X, 0), X, atol=1e-6)
+    both = rotate_images(X, [90, -90])
+    assert np.allclose(both[0], np.rot90(X[0], 1, axes=(1, 2)), atol=1e-5)
+    assert np.allclose(both[1], np.rot90(X[1], -1, axes=(1, 2)), atol=1e-5)
+    with pytest.raises(ValueError, match="one per image"):
+        rotate_images(X, [1, 2, 3])
+
+
+def test_augment_shifts_only_are_small_translations():
+    X = np.random.default_rng(3).random((30, 1, 8, 8)).astype(np.float32)
+    out = augment(X, seed=5, max_shift=2, max_degrees=0, noise=0)
+    moved = 0
+    for x, o in zip(X, out, strict=True):
+        matches = [(dy, dx) for dy in range(-2, 3) for dx in range(-2, 3)
+                   if np.array_equal(o, _shift_oracle(x, dy, dx))]
+        assert matches, "an augmented image is not a shift of its original by at most 2 pixels"
+        moved += matches[0] != (0, 0)
+    assert moved >= 20
+    assert np.array_equal(augment(X, seed=5, max_shift=0, max_degrees=0, noise=0), X)
+    noisy = augment(X, seed=5, max_shift=0, max_degrees=0, noise=0.3)
+    assert noisy.min() >= 0 and noisy.max() <= 1 and not np.array_equal(noisy, X)
+    with pytest.raises(ValueError, match="max_degrees must be an angle"):
+        augment(X, max_degrees=-5)
