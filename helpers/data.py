@@ -37,15 +37,6 @@ DIGITS_FILE = "digits.npz"
 
 
 # --------------------------------------------------------------------------- small argument checks
-# The checks live in helpers._validate; these two names stay for the modules that import them from here.
-def _whole(value, name: str, *, minimum: int) -> int:
-    return whole(value, name, minimum=minimum)
-
-
-def _seed(seed) -> int:
-    return _check_seed(seed)
-
-
 def _examples(a, name: str) -> np.ndarray:
     """``a`` (an array, a list or a tensor) as a NumPy array with one entry per example along axis 0."""
     if a is None:
@@ -163,7 +154,7 @@ def train_test_split(X, y, test_fraction: float = 0.25, seed: int = 0):
                          f"{int(np.flatnonzero(np.isnan(y))[0])}: every example needs a class.")
     test_fraction = real(test_fraction, "test_fraction", ok=lambda v: 0 < v < 1,
                          fits="a number strictly between 0 and 1 (e.g. 0.25 for a quarter)")
-    rng = np.random.default_rng(_seed(seed))
+    rng = np.random.default_rng(_check_seed(seed))
     train_idx, test_idx = [], []
     for cls in np.unique(y):
         idx = np.flatnonzero(y == cls)
@@ -232,7 +223,7 @@ def _check_region(region, size: int):
         raise TypeError("region must be None or a tuple (top, left, height, width) in pixels, "
                         f"got {describe(region)}.")
     names = ("top", "left", "height", "width")
-    top, left, height, width = (_whole(v, f"region[{i}] ({n})", minimum=0)
+    top, left, height, width = (whole(v, f"region[{i}] ({n})", minimum=0)
                                 for i, (v, n) in enumerate(zip(items, names, strict=True)))
     if height < 1 or width < 1 or top + height > size or left + width > size:
         raise ValueError(
@@ -284,9 +275,9 @@ def make_shapes(n: int, size: int = 28, seed: int = 0, kinds=("line", "cross", "
     >>> bool(m[:, :, 14:].any())                        # nothing drawn outside the left half
     False
     """
-    n = _whole(n, "n", minimum=1)
-    size = _whole(size, "size", minimum=4)
-    rng = np.random.default_rng(_seed(seed))
+    n = whole(n, "n", minimum=1)
+    size = whole(size, "size", minimum=4)
+    rng = np.random.default_rng(_check_seed(seed))
     kinds = _check_kinds(kinds)
     unknown = [k for k in kinds if k not in SHAPE_KINDS]
     if not kinds or unknown:
@@ -307,15 +298,15 @@ def make_shapes(n: int, size: int = 28, seed: int = 0, kinds=("line", "cross", "
                 if isinstance(extent, int) and not isinstance(extent, bool) else ""
             raise TypeError("extent must be None or a pair (smallest, largest) side in pixels, "
                             f"got {describe(extent)}{hint}.")
-        lo = _whole(extent[0], "extent[0]", minimum=3)
-        hi = _whole(extent[1], "extent[1]", minimum=lo)
+        lo = whole(extent[0], "extent[0]", minimum=3)
+        hi = whole(extent[1], "extent[1]", minimum=lo)
     if lo < 3 or hi > room:
         raise ValueError(f"shapes of side {lo}..{hi} pixels do not fit in the region {height}×{width}: the "
                          "region must be at least 3 pixels high and wide and hold the largest shape "
                          f"(make it larger or pass extent=(3, {room})).")
     noise = real(noise, "noise", fits="a standard deviation ≥ 0 (e.g. 0.1)", ok=lambda v: v >= 0)
     if thickness is not None:
-        thickness = _whole(thickness, "thickness", minimum=1)
+        thickness = whole(thickness, "thickness", minimum=1)
 
     labels = np.arange(n) % len(kinds)
     labels = labels[rng.permutation(n)]
@@ -343,8 +334,8 @@ def _pair(value, name: str, *, minimum: int) -> tuple[int, int]:
     items = _sequence(value, 2)
     if items is None:
         raise TypeError(f"{name} must be a pair (smallest, largest) side in pixels, got {describe(value)}.")
-    lo = _whole(items[0], f"{name}[0]", minimum=minimum)
-    hi = _whole(items[1], f"{name}[1]", minimum=lo)
+    lo = whole(items[0], f"{name}[0]", minimum=minimum)
+    hi = whole(items[1], f"{name}[1]", minimum=lo)
     return lo, hi
 
 
@@ -381,12 +372,12 @@ def make_scene(size: int = 48, n_shapes: int = 5, n_targets: int = 2, seed: int 
     >>> bool(scene[0][inside].any()), bool(scene[0][~inside].any())     # every lit pixel is in a box
     (True, False)
     """
-    size = _whole(size, "size", minimum=8)
-    n_shapes = _whole(n_shapes, "n_shapes", minimum=0)
-    n_targets = _whole(n_targets, "n_targets", minimum=0)
+    size = whole(size, "size", minimum=8)
+    n_shapes = whole(n_shapes, "n_shapes", minimum=0)
+    n_targets = whole(n_targets, "n_targets", minimum=0)
     if n_targets > n_shapes:
         raise ValueError(f"n_targets ({n_targets}) cannot exceed n_shapes ({n_shapes}).")
-    rng = np.random.default_rng(_seed(seed))
+    rng = np.random.default_rng(_check_seed(seed))
     kinds = _check_kinds(kinds)
     if target not in SHAPE_KINDS:
         raise ValueError(f"target must be one of {SHAPE_KINDS}, got {describe(target)}.")
@@ -401,7 +392,7 @@ def make_scene(size: int = 48, n_shapes: int = 5, n_targets: int = 2, seed: int 
     if hi > size:
         raise ValueError(f"shapes of side up to {hi} do not fit in a {size}×{size} scene; "
                          f"make extent[1] ≤ {size}.")
-    gap = _whole(gap, "gap", minimum=0)
+    gap = whole(gap, "gap", minimum=0)
     noise = real(noise, "noise", fits="a standard deviation ≥ 0 (e.g. 0.1)", ok=lambda v: v >= 0)
 
     names = [target] * n_targets
@@ -447,9 +438,9 @@ def make_window_patches(n: int, window: int = 14, seed: int = 0, *, target: str 
     >>> X.shape, y.dtype, bool(0.1 < y.mean() < 0.3)
     ((200, 1, 14, 14), dtype('int64'), True)
     """
-    n = _whole(n, "n", minimum=1)
-    window = _whole(window, "window", minimum=4)
-    rng = np.random.default_rng(_seed(seed))
+    n = whole(n, "n", minimum=1)
+    window = whole(window, "window", minimum=4)
+    rng = np.random.default_rng(_check_seed(seed))
     if target not in SHAPE_KINDS:
         raise ValueError(f"target must be one of {SHAPE_KINDS}, got {describe(target)}.")
     lo, hi = _pair(extent, "extent", minimum=3)
@@ -504,7 +495,7 @@ def add_noise(X, sigma: float, seed: int = 0):
     """
     X = as_array(X, "X", empty="any").astype(np.float32, copy=False)
     sigma = real(sigma, "sigma", fits="a standard deviation ≥ 0 (e.g. 0.4)", ok=lambda v: v >= 0)
-    noise = np.random.default_rng(_seed(seed)).normal(0.0, sigma, size=X.shape).astype(np.float32)
+    noise = np.random.default_rng(_check_seed(seed)).normal(0.0, sigma, size=X.shape).astype(np.float32)
     return X + noise, noise
 
 
@@ -587,10 +578,10 @@ def augment(X, seed: int = 0, *, max_shift: int = 1, max_degrees: float = 15.0,
     (5, 1, 8, 8)
     """
     X = images(X, "X")
-    max_shift = _whole(max_shift, "max_shift", minimum=0)
+    max_shift = whole(max_shift, "max_shift", minimum=0)
     max_degrees = real(max_degrees, "max_degrees", fits="an angle ≥ 0 in degrees (e.g. 15)", ok=lambda v: v >= 0)
     noise = real(noise, "noise", fits="a standard deviation ≥ 0 (e.g. 0.1)", ok=lambda v: v >= 0)
-    rng = np.random.default_rng(_seed(seed))
+    rng = np.random.default_rng(_check_seed(seed))
     n = X.shape[0]
     dy = rng.integers(-max_shift, max_shift + 1, size=n)
     dx = rng.integers(-max_shift, max_shift + 1, size=n)
@@ -621,7 +612,7 @@ def _root(root) -> Path:
 def _limit(X, y, limit):
     if limit is None:
         return X, y
-    limit = _whole(limit, "limit", minimum=1)
+    limit = whole(limit, "limit", minimum=1)
     return X[:limit], y[:limit]
 
 
@@ -640,7 +631,7 @@ def load_mnist(root, train: bool = True, *, limit: int | None = None):
     """
     root = _root(root)
     train = flag(train, "train")
-    limit = None if limit is None else _whole(limit, "limit", minimum=1)
+    limit = None if limit is None else whole(limit, "limit", minimum=1)
     raw = root / "MNIST" / "raw"
     missing = [f for f in MNIST_FILES if not (raw / f).is_file()]
     if missing:
@@ -682,7 +673,7 @@ def load_cifar10(root, train: bool = True, *, limit: int | None = None, verify: 
     """
     root = _root(root)
     train, verify = flag(train, "train"), flag(verify, "verify")
-    limit = None if limit is None else _whole(limit, "limit", minimum=1)
+    limit = None if limit is None else whole(limit, "limit", minimum=1)
     folder = root / "cifar-10-batches-py"
     missing = [f for f in CIFAR10_FILES if not (folder / f).is_file()]
     if missing:
