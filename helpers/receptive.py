@@ -197,7 +197,31 @@ def _out_size(i, spec: _Spec):
     return room // spec.s + 1
 
 
-def receptive_fields(layers, *, input_size=None, axis=None, show=False) -> list[Field]:
+class FieldTable(list):
+    """The rows of :func:`receptive_fields` (a list of :class:`Field`) that shows itself as the table.
+
+    A cell that ends with ``receptive_fields(...)`` displays the table; ``print(rows)`` prints it;
+    ``rows.table`` is the text; ``rows[-1].size`` is the last layer's receptive field.
+    """
+
+    def __init__(self, rows=(), input_size=None):
+        super().__init__(rows)
+        self.input_size = input_size
+
+    @property
+    def table(self) -> str:
+        return format_fields(self, input_size=self.input_size)
+
+    def __repr__(self) -> str:
+        return self.table
+
+    __str__ = __repr__
+
+    def _repr_pretty_(self, p, cycle):          # IPython: the table, not a list of Fields
+        p.text(self.table)
+
+
+def receptive_fields(layers, *, input_size=None, axis=None) -> FieldTable:
     """Receptive field size, jump and start of every layer of a conv/pool stack, along one axis.
 
     ``layers`` is a list of tuples ``(kind, kernel_size, stride, padding, dilation)`` — kind ``'conv'`` or
@@ -211,7 +235,7 @@ def receptive_fields(layers, *, input_size=None, axis=None, show=False) -> list[
 
     ``input_size`` (pixels along the axis) also fills ``out_size``, the layer's output length.
     ``axis`` picks height (0) or width (1) when a layer's kernel, stride, padding or dilation differ
-    between the two. ``show=True`` prints the table (:func:`format_fields`).
+    between the two. The result is a list of rows that displays itself as a table (:class:`FieldTable`).
 
     The seed lecture's conv 3×3 → pool 2×2 → conv 3×3 → pool 2×2 stack:
 
@@ -267,13 +291,11 @@ def receptive_fields(layers, *, input_size=None, axis=None, show=False) -> list[
         else:
             label = f"{spec.name} k={spec.k} s={spec.s} p={spec.p}" + (f" d={spec.d}" if spec.d != 1 else "")
         rows.append(Field(n, label, spec.k, spec.s, spec.p, spec.d, r, j, start, out))
-    if show:
-        print(format_fields(rows, input_size=input_size))
-    return rows
+    return FieldTable(rows, input_size=input_size)
 
 
 def format_fields(rows, input_size=None) -> str:
-    """The table that ``receptive_fields(..., show=True)`` prints: one line per layer, the input first.
+    """The table a :func:`receptive_fields` result shows: one line per layer, the input first.
 
     >>> print(format_fields(receptive_fields([("conv", 3), ("pool", 2)])))
        layer             receptive field  jump  start

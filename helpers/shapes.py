@@ -199,18 +199,44 @@ def _layers(model):
     return None
 
 
-def trace_shapes(model, input_shape, *, formulas: bool = False, show: bool = True) -> list[Row]:
+class ShapeTrace(list):
+    """The rows of :func:`trace_shapes` (a list of :class:`Row`) that shows itself as the table.
+
+    A cell that ends with ``trace_shapes(...)`` displays the table; ``rows = trace_shapes(...)`` displays
+    nothing; ``print(rows)`` prints it. ``rows.table`` is the text.
+    """
+
+    def __init__(self, rows=(), formulas: bool = False):
+        super().__init__(rows)
+        self.formulas = formulas
+
+    @property
+    def table(self) -> str:
+        return format_table(self, formulas=self.formulas)
+
+    def __repr__(self) -> str:
+        return self.table
+
+    __str__ = __repr__
+
+    def _repr_pretty_(self, p, cycle):          # IPython: the table, not a list of Rows
+        p.text(self.table)
+
+
+def trace_shapes(model, input_shape, *, formulas: bool = False) -> ShapeTrace:
     """Run one zero input of ``input_shape`` (no batch dimension) through ``model``; one row per layer.
 
     Each :class:`Row` holds the layer, its output shape (without the batch dimension N), its
     parameter count, the output-size formula with the numbers substituted and the parameter formula.
-    With ``show=True`` the rows are printed as a table (``formulas=True`` adds the two formula columns).
+    The result is a list of rows that displays itself as a table (:class:`ShapeTrace`: end a cell with it to
+    see it); ``formulas=True`` adds the two formula columns.
     For an ``nn.Sequential`` the layers run one by one, so a layer whose input does not fit raises
     :class:`ShapeMismatchError` (a ValueError) naming that layer and the shape that reached it.
     Other modules are traced with forward hooks on their leaf layers, in the order they run.
 
     >>> from torch import nn
     >>> rows = trace_shapes(nn.Sequential(nn.Conv2d(3, 10, 3), nn.ReLU(), nn.MaxPool2d(2)), (3, 50, 70))
+    >>> rows
        layer                          output  params
     0  Conv2d(3→10, k=3, s=1, p=0)  10×48×68     280
     1  ReLU()                       10×48×68       0
@@ -225,7 +251,6 @@ def trace_shapes(model, input_shape, *, formulas: bool = False, show: bool = Tru
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch nn.Module (for example nn.Sequential), got {type(model).__name__}.")
     formulas = flag(formulas, "formulas")
-    show = flag(show, "show")
     input_shape = _check_input_shape(input_shape)
     try:
         first = next(model.parameters())
@@ -297,9 +322,7 @@ def trace_shapes(model, input_shape, *, formulas: bool = False, show: bool = Tru
                         h.remove()
     finally:
         model.train(was_training)
-    if show:
-        print(format_table(rows, formulas=formulas))
-    return rows
+    return ShapeTrace(rows, formulas=formulas)
 
 
 def _check_input_shape(input_shape) -> tuple:

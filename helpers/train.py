@@ -206,7 +206,7 @@ def _input_problem(model, shape, name: str):
     from .shapes import ShapeMismatchError, trace_shapes
 
     try:
-        trace_shapes(model, shape[1:], show=False)
+        trace_shapes(model, shape[1:])
     except ShapeMismatchError as err:
         if getattr(err, "layer", None) is None:
             return None              # the model's own code failed, not one of its layers: no input problem

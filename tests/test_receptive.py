@@ -248,9 +248,13 @@ def test_rows_and_table():
     assert lines[-1].split()[-4:] == ["4", "2", "-1", "4"]
 
 
-def test_show_prints_the_table(capsys):
-    receptive_fields([("conv", 3)], show=True)
-    assert "receptive field" in capsys.readouterr().out
+def test_the_rows_display_themselves_as_the_table(capsys):
+    from IPython.lib.pretty import pretty
+
+    rows = receptive_fields([("conv", 3), ("pool", 2)], input_size=8)
+    assert capsys.readouterr().out == ""
+    assert repr(rows) == str(rows) == pretty(rows) == format_fields(rows, input_size=8)
+    assert rows[-1].size == 4 and len(rows) == 2
 
 
 @pytest.mark.parametrize("layers, error, words", [

@@ -54,7 +54,7 @@ def test_seed_walk_by_hand():
 
 def test_seed_walk_rows_equal_trace_shapes_on_the_torch_model():
     ours = compute(WALK, (3, 50, 70))["rows"]
-    theirs = trace_shapes(torch_walk(), (3, 50, 70), formulas=True, show=False)
+    theirs = trace_shapes(torch_walk(), (3, 50, 70), formulas=True)
     for a, b in zip(ours, theirs, strict=True):
         assert (a.output_shape, a.params, a.formula, a.param_formula) == \
                (b.output_shape, b.params, b.formula, b.param_formula)
@@ -78,7 +78,7 @@ def test_wrong_in_features_stops_at_layer_7_like_torch():
     assert err["message"] == ("layer 7 (Linear(1000→2)) cannot run: it expects 1000 input features but "
                               "receives 1760 (input N×1760). Set in_features=1760.")
     with pytest.raises(ShapeMismatchError, match=r"^layer 7 .*in_features=1760"):
-        trace_shapes(torch_walk(in_features=1000), (3, 50, 70), show=False)
+        trace_shapes(torch_walk(in_features=1000), (3, 50, 70))
 
 
 def test_channel_mismatch_stops_at_layer_3():
@@ -114,7 +114,7 @@ def test_pool_padding_more_than_half_the_window():
     err = compute([maxpool(2, padding=2)], (1, 8, 8))["error"]
     assert err["kind"] == "padding" and "padding ≤ 1" in err["message"]
     with pytest.raises(ShapeMismatchError):                                # torch refuses it too
-        trace_shapes(to_torch([maxpool(2, padding=2)], (1, 8, 8)), (1, 8, 8), show=False)
+        trace_shapes(to_torch([maxpool(2, padding=2)], (1, 8, 8)), (1, 8, 8))
 
 
 def test_flat_inputs_make_an_mlp():
@@ -154,7 +154,7 @@ def test_compute_agrees_with_trace_shapes_on_the_torch_model(layers, c, h, w):
         if not layers:
             return
     if err is None:
-        rows = trace_shapes(model, (c, h, w), formulas=True, show=False)
+        rows = trace_shapes(model, (c, h, w), formulas=True)
         assert [x.output_shape for x in r["rows"][:len(layers)]] == [x.output_shape for x in rows]
         assert [x.params for x in r["rows"][:len(layers)]] == [x.params for x in rows]
         assert [x.formula for x in r["rows"][:len(layers)]] == [x.formula for x in rows]
@@ -174,7 +174,7 @@ def test_compute_agrees_with_trace_shapes_on_the_torch_model(layers, c, h, w):
                     break
         assert failed is not None and failed[0] == err["index"], (err, failed)
         with pytest.raises(ShapeMismatchError, match=rf"^layer {err['index']} "):   # and trace_shapes names it
-            trace_shapes(model, (c, h, w), show=False)
+            trace_shapes(model, (c, h, w))
 
 
 @settings(max_examples=60, deadline=None)

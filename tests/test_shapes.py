@@ -68,8 +68,8 @@ def pair(v):
 # --- the seed walk ------------------------------------------------------------------------------------------
 def test_seed_walk_shapes_and_params(capsys):
     model = seed_model()
-    rows = trace_shapes(model, (3, 50, 70), show=False)
-    assert capsys.readouterr().out == ""                        # show=False prints nothing
+    rows = trace_shapes(model, (3, 50, 70))
+    assert capsys.readouterr().out == ""                        # a trace prints nothing; it displays itself
     assert [r.output_shape for r in rows] == SEED_WALK[1:]
     assert [r.output_shape for r in rows] == torch_shapes(model, (3, 50, 70))
     # the seed's hand formulas: #out·(#in·K·K + 1) and #out·(#in + 1)
@@ -80,7 +80,7 @@ def test_seed_walk_shapes_and_params(capsys):
 
 
 def test_seed_walk_formula_strings():
-    rows = trace_shapes(seed_model(), (3, 50, 70), formulas=True, show=False)
+    rows = trace_shapes(seed_model(), (3, 50, 70), formulas=True)
     assert rows[0].formula == "H: ⌊(50 + 2·0 − 3)/1⌋ + 1 = 48; W: ⌊(70 + 2·0 − 3)/1⌋ + 1 = 68"
     assert rows[2].formula == "H: ⌊(48 + 2·0 − 2)/2⌋ + 1 = 24; W: ⌊(68 + 2·0 − 2)/2⌋ + 1 = 34"
     assert rows[3].formula == "H: ⌊(24 + 2·0 − 3)/1⌋ + 1 = 22; W: ⌊(34 + 2·0 − 3)/1⌋ + 1 = 32"
@@ -96,10 +96,13 @@ def test_seed_walk_formula_strings():
     assert rows[7].layer == "Linear(1760→2)"
 
 
-def test_printed_table_is_format_table(capsys):
+def test_the_trace_displays_itself_as_the_table():
     rows = trace_shapes(seed_model(), (3, 50, 70), formulas=True)
-    printed = capsys.readouterr().out
-    assert printed == format_table(rows, formulas=True) + "\n"
+    printed = repr(rows)
+    assert printed == str(rows) == rows.table == format_table(rows, formulas=True)
+    from IPython.lib.pretty import pretty                        # what a notebook cell ending in it shows
+    assert pretty(rows) == printed
+    assert isinstance(rows, list) and rows[0] == list(rows)[0]   # still a list of rows
     lines = printed.splitlines()
     assert lines[0].split() == ["layer", "output", "params", "size", "formula", "parameter", "formula"]
     assert len(lines) == 1 + 8 + 1
@@ -109,7 +112,7 @@ def test_printed_table_is_format_table(capsys):
 
 
 def test_format_table_without_formulas_has_four_columns():
-    rows = trace_shapes(seed_model(), (3, 50, 70), show=False)
+    rows = trace_shapes(seed_model(), (3, 50, 70))
     text = format_table(rows)
     assert "formula" not in text and "⌊" not in text
     assert text.splitlines()[0].split() == ["layer", "output", "params"]
@@ -149,7 +152,7 @@ MODELS = [
 def test_many_sequential_models_match_torch(make, input_shape):
     torch.manual_seed(0)
     model = make()
-    rows = trace_shapes(model, input_shape, formulas=True, show=False)
+    rows = trace_shapes(model, input_shape, formulas=True)
     leaves = [m for m in model.modules() if not isinstance(m, nn.Sequential)]
     assert [r.output_shape for r in rows] == torch_shapes(leaves, input_shape)
     assert [r.params for r in rows] == [own_params(m) for m in leaves]
@@ -192,7 +195,7 @@ def test_random_conv_pool_stacks_match_torch(data):
             break
         layers.append(layer)
     model = nn.Sequential(*layers)
-    rows = trace_shapes(model, (c, h, w), formulas=True, show=False)
+    rows = trace_shapes(model, (c, h, w), formulas=True)
     assert [r.output_shape for r in rows] == torch_shapes(layers, (c, h, w))
     assert [r.params for r in rows] == [own_params(m) for m in layers]
     for r in rows:
@@ -202,7 +205,7 @@ def test_random_conv_pool_stacks_match_torch(data):
 
 def test_dilated_and_same_padding_formulas():
     rows = trace_shapes(nn.Sequential(nn.Conv2d(1, 1, 3, dilation=2), nn.Conv2d(1, 1, 3, padding="same")),
-                        (1, 9, 11), show=False)
+                        (1, 9, 11))
     assert rows[0].formula == ("H: ⌊(9 + 2·0 − 2·(3 − 1) − 1)/1⌋ + 1 = 5; "
                                "W: ⌊(11 + 2·0 − 2·(3 − 1) − 1)/1⌋ + 1 = 7")
     assert rows[0].layer == "Conv2d(1→1, k=3, s=1, p=0, d=2)"
@@ -211,7 +214,7 @@ def test_dilated_and_same_padding_formulas():
 
 def test_param_formula_without_bias_and_for_linear_without_bias():
     model = nn.Sequential(nn.Conv2d(64, 128, 1, bias=False), nn.Flatten(), nn.Linear(128, 3, bias=False))
-    rows = trace_shapes(model, (64, 1, 1), show=False)
+    rows = trace_shapes(model, (64, 1, 1))
     assert rows[0].param_formula == "128·64·1·1" and rows[0].params == 8192
     assert rows[2].param_formula == "3·128" and rows[2].params == 384
 
@@ -219,16 +222,16 @@ def test_param_formula_without_bias_and_for_linear_without_bias():
 def test_float64_model_and_training_mode_restored():
     model = seed_model().double()
     model.train()
-    rows = trace_shapes(model, (3, 50, 70), show=False)
+    rows = trace_shapes(model, (3, 50, 70))
     assert rows[-1].output_shape == (2,)
     assert model.training
     model.eval()
-    trace_shapes(model, (3, 50, 70), show=False)
+    trace_shapes(model, (3, 50, 70))
     assert not model.training
 
 
 def test_int_input_shape_for_flat_models():
-    rows = trace_shapes(nn.Sequential(nn.Linear(15, 10)), 15, show=False)
+    rows = trace_shapes(nn.Sequential(nn.Linear(15, 10)), 15)
     assert rows[0].output_shape == (10,)
     assert rows[0].formula == "15 features → 10"
 
@@ -236,7 +239,7 @@ def test_int_input_shape_for_flat_models():
 # --- errors: at the right layer, with a message that says what to do ----------------------------------------
 def test_wrong_linear_in_features_names_layer_7_and_the_right_number():
     with pytest.raises(ShapeMismatchError) as info:
-        trace_shapes(seed_model(in_features=1000), (3, 50, 70), show=False)
+        trace_shapes(seed_model(in_features=1000), (3, 50, 70))
     msg = str(info.value)
     assert msg.startswith("layer 7 (Linear(in_features=1000")
     assert "expects 1000 input features but receives 1760" in msg
@@ -249,12 +252,12 @@ def test_wrong_linear_in_features_names_layer_7_and_the_right_number():
 def test_linear_without_flatten_says_flatten_first():
     model = nn.Sequential(nn.Conv2d(3, 10, 3), nn.Linear(1760, 2))
     with pytest.raises(ShapeMismatchError, match=r"layer 1 .*receives 68 .*flatten first"):
-        trace_shapes(model, (3, 50, 70), show=False)
+        trace_shapes(model, (3, 50, 70))
 
 
 def test_channel_mismatch_names_layer_3_and_both_channel_counts():
     with pytest.raises(ShapeMismatchError) as info:
-        trace_shapes(seed_model(second_in=16), (3, 50, 70), show=False)
+        trace_shapes(seed_model(second_in=16), (3, 50, 70))
     msg = str(info.value)
     assert msg.startswith("layer 3 (Conv2d(16, 10")
     assert "expects 16 input channels but receives 10" in msg
@@ -264,14 +267,14 @@ def test_channel_mismatch_names_layer_3_and_both_channel_counts():
 def test_kernel_too_big_after_too_much_pooling():
     model = nn.Sequential(nn.MaxPool2d(2), nn.MaxPool2d(2), nn.Conv2d(1, 1, 5))
     with pytest.raises(ShapeMismatchError, match=r"layer 2 .*5×5 window does not fit in the 2×3 input"):
-        trace_shapes(model, (1, 8, 12), show=False)
+        trace_shapes(model, (1, 8, 12))
 
 
 def test_first_layer_mismatch_and_nested_sequential_names():
     with pytest.raises(ShapeMismatchError, match=r"^layer 0 .*expects 1 input channels but receives 3"):
-        trace_shapes(nn.Sequential(nn.Conv2d(1, 4, 3)), (3, 8, 8), show=False)
+        trace_shapes(nn.Sequential(nn.Conv2d(1, 4, 3)), (3, 8, 8))
     model = nn.Sequential(nn.Sequential(nn.Conv2d(3, 4, 3), nn.ReLU()), nn.Sequential(nn.Conv2d(4, 2, 3)))
-    rows = trace_shapes(model, (3, 8, 8), show=False)
+    rows = trace_shapes(model, (3, 8, 8))
     assert [r.name for r in rows] == ["0.0", "0.1", "1.0"]
     assert [r.output_shape for r in rows] == [(4, 6, 6), (4, 6, 6), (2, 4, 4)]
 
@@ -294,7 +297,7 @@ class TwoPath(nn.Module):
 
 def test_custom_module_traced_in_call_order():
     model = TwoPath()
-    rows = trace_shapes(model, (3, 8, 10), show=False)
+    rows = trace_shapes(model, (3, 8, 10))
     assert [r.name for r in rows] == ["left", "right", "pool", "head"]
     assert [r.output_shape for r in rows] == [(6, 8, 10), (6, 8, 10), (6, 4, 5), (7,)]
     parts = (model.left, model.right, model.pool, model.head)
@@ -307,10 +310,10 @@ def test_custom_module_traced_in_call_order():
 def test_custom_module_mismatch_names_the_submodule():
     model = TwoPath(in_channels=3)
     with pytest.raises(ShapeMismatchError, match=r"^layer left .*expects 3 input channels but receives 5"):
-        trace_shapes(model, (5, 8, 10), show=False)
+        trace_shapes(model, (5, 8, 10))
     too_wide = r"^layer head .*expects 120 input features but receives 180"
     with pytest.raises(ShapeMismatchError, match=too_wide):
-        trace_shapes(model, (3, 12, 10), show=False)
+        trace_shapes(model, (3, 12, 10))
     assert not any(m._forward_hooks or m._forward_pre_hooks for m in model.modules())
 
 
@@ -318,7 +321,7 @@ def test_resnet_basic_block_with_and_without_downsample():
     from torchvision.models.resnet import BasicBlock
 
     plain = BasicBlock(64, 64)
-    rows = trace_shapes(plain, (64, 56, 56), show=False)
+    rows = trace_shapes(plain, (64, 56, 56))
     assert [r.name for r in rows] == ["conv1", "bn1", "relu", "conv2", "bn2", "relu"]   # relu runs twice
     assert {r.output_shape for r in rows} == {(64, 56, 56)}
     assert sum(r.params for r in rows) == own_params(plain) == 2 * 64 * 64 * 9 + 4 * 64
@@ -326,7 +329,7 @@ def test_resnet_basic_block_with_and_without_downsample():
     down = BasicBlock(64, 128, stride=2,
                       downsample=nn.Sequential(nn.Conv2d(64, 128, 1, stride=2, bias=False),
                                                nn.BatchNorm2d(128)))
-    rows = trace_shapes(down, (64, 56, 56), formulas=True, show=False)
+    rows = trace_shapes(down, (64, 56, 56), formulas=True)
     assert [r.name for r in rows] == ["conv1", "bn1", "relu", "conv2", "bn2",
                                       "downsample.0", "downsample.1", "relu"]
     assert rows[0].output_shape == rows[5].output_shape == rows[-1].output_shape == (128, 28, 28)
@@ -344,7 +347,7 @@ def test_resnet_basic_block_with_and_without_downsample():
 ])
 def test_bad_arguments(model, shape, exc, words):
     with pytest.raises(exc, match=words):
-        trace_shapes(model, shape, show=False)
+        trace_shapes(model, shape)
 
 
 def test_failure_outside_any_layer_is_not_blamed_on_the_last_layer():
@@ -352,7 +355,7 @@ def test_failure_outside_any_layer_is_not_blamed_on_the_last_layer():
 
     block = BasicBlock(64, 128, stride=2)        # no downsample: the skip connection cannot be added
     with pytest.raises(ShapeMismatchError) as info:
-        trace_shapes(block, (64, 56, 56), show=False)
+        trace_shapes(block, (64, 56, 56))
     msg = str(info.value)
     # bn2 ran fine (its output 128×28×28 is right); what fails is the `+` after it
     assert msg.startswith("after layer bn2"), msg
@@ -363,7 +366,7 @@ def test_pooling_after_flatten_is_a_shape_mismatch():
     # torch's pooling raises an IndexError (not a RuntimeError) on a flat input
     model = nn.Sequential(nn.Flatten(), nn.AvgPool2d(1))
     with pytest.raises(ShapeMismatchError, match=r"^layer 1 "):
-        trace_shapes(model, (1, 1, 1), show=False)
+        trace_shapes(model, (1, 1, 1))
 
 
 # --- the input given the way students often give it --------------------------------------------------------
@@ -373,7 +376,7 @@ def test_channels_last_input_says_channels_come_first():
         model(torch.zeros(1, 32, 32, 3))
     assert model(torch.zeros(1, 3, 32, 32)).shape == (1, 8, 30, 30)   # and takes C×H×W
     with pytest.raises(ShapeMismatchError) as info:
-        trace_shapes(model, (32, 32, 3), show=False)
+        trace_shapes(model, (32, 32, 3))
     msg = str(info.value)
     assert msg.startswith("layer 0 ") and "in_channels=32" not in msg
     assert "has them last (H×W×C = 32×32×3)" in msg and "channels first (C×H×W)" in msg
@@ -383,7 +386,7 @@ def test_channels_last_input_says_channels_come_first():
 
 def test_channels_last_in_a_custom_module_too():
     with pytest.raises(ShapeMismatchError, match=r"^layer left .*has them last .*input_shape=\(3, 8, 10\)"):
-        trace_shapes(TwoPath(in_channels=3), (8, 10, 3), show=False)
+        trace_shapes(TwoPath(in_channels=3), (8, 10, 3))
 
 
 def test_a_later_layer_keeps_its_in_channels_advice():
@@ -391,25 +394,25 @@ def test_a_later_layer_keeps_its_in_channels_advice():
     # the mismatch is the model's, not the input's
     model = nn.Sequential(nn.Conv2d(3, 10, 1), nn.Conv2d(16, 4, 1))
     with pytest.raises(ShapeMismatchError, match=r"^layer 1 .*Set in_channels=10"):
-        trace_shapes(model, (3, 8, 16), show=False)
+        trace_shapes(model, (3, 8, 16))
 
 
 def test_batch_dimension_or_no_channel_axis_in_input_shape():
     model = nn.Sequential(nn.Conv2d(3, 8, 3))
     with pytest.raises(ShapeMismatchError, match=r"has 4 numbers.*leave out the batch dimension N.*"
                                                  r"input_shape=\(3, 32, 32\)"):
-        trace_shapes(model, (1, 3, 32, 32), show=False)
+        trace_shapes(model, (1, 3, 32, 32))
     with pytest.raises(ShapeMismatchError, match=r"no channel axis.*input_shape=\(3, 32, 32\)"):
-        trace_shapes(model, (32, 32), show=False)
+        trace_shapes(model, (32, 32))
     with pytest.raises(ShapeMismatchError, match=r"x\[None\] adds the axis"):
-        trace_shapes(nn.Sequential(nn.Conv2d(1, 8, 3)), (28, 28), show=False)
+        trace_shapes(nn.Sequential(nn.Conv2d(1, 8, 3)), (28, 28))
 
 
 def test_linear_after_an_unflattened_input_of_the_right_size_says_only_flatten():
     model = nn.Sequential(nn.Linear(64, 10))
     assert nn.Sequential(nn.Flatten(), model[0])(torch.zeros(2, 1, 8, 8)).shape == (2, 10)   # torch: flatten fixes it
     with pytest.raises(ShapeMismatchError) as info:
-        trace_shapes(model, (1, 8, 8), show=False)
+        trace_shapes(model, (1, 8, 8))
     msg = str(info.value)
     assert "flatten first" in msg and "exactly the 64 features" in msg and "Set in_features" not in msg
 
@@ -424,7 +427,7 @@ def test_a_failure_before_any_layer_is_not_blamed_on_a_layer():
             return self.conv(x.view(3, -1))          # fails before the conv runs
 
     with pytest.raises(ShapeMismatchError) as info:
-        trace_shapes(Early(), (1, 4, 4), show=False)
+        trace_shapes(Early(), (1, 4, 4))
     assert str(info.value).startswith("the model's own forward code failed before any layer ran")
     assert "None" not in str(info.value) and info.value.layer is None
 
@@ -440,31 +443,29 @@ def test_a_failure_before_any_layer_is_not_blamed_on_a_layer():
 ])
 def test_input_shape_of_the_wrong_kind(shape, exc, words):
     with pytest.raises(exc) as info:
-        trace_shapes(nn.Conv2d(3, 4, 3), shape, show=False)
+        trace_shapes(nn.Conv2d(3, 4, 3), shape)
     for word in words:
         assert word in str(info.value), (word, str(info.value))
 
 
 def test_input_shape_of_numpy_integers_or_whole_floats_is_accepted():
     model = seed_model()
-    want = [r.output_shape for r in trace_shapes(model, (3, 50, 70), show=False)]
+    want = [r.output_shape for r in trace_shapes(model, (3, 50, 70))]
     for shape in (np.array([3, 50, 70]), (np.int64(3), 50, 70), (3.0, 50.0, 70.0), torch.Size([3, 50, 70])):
-        assert [r.output_shape for r in trace_shapes(model, shape, show=False)] == want == torch_shapes(
+        assert [r.output_shape for r in trace_shapes(model, shape)] == want == torch_shapes(
             list(model), (3, 50, 70))
 
 
-def test_show_and_formulas_must_be_true_or_false(capsys):
-    with pytest.raises(TypeError, match="show must be True or False, got the text 'no'"):
-        trace_shapes(seed_model(), (3, 50, 70), show="no")
+def test_formulas_must_be_true_or_false(capsys):
     with pytest.raises(TypeError, match="formulas must be True or False"):
-        trace_shapes(seed_model(), (3, 50, 70), formulas=1, show=False)
+        trace_shapes(seed_model(), (3, 50, 70), formulas=1)
     assert capsys.readouterr().out == ""
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 def test_a_model_on_the_gpu_is_traced_there():
     model = seed_model().cuda()
-    rows = trace_shapes(model, (3, 50, 70), show=False)
+    rows = trace_shapes(model, (3, 50, 70))
     assert [r.output_shape for r in rows] == SEED_WALK[1:]
 
 
@@ -473,4 +474,4 @@ def test_a_2d_layer_given_no_channel_axis_stops_instead_of_running_unbatched():
     # torch runs it (it reads the N×8×676 batch as one unbatched image of N channels): shapes would be wrong
     assert model(torch.zeros(2, 1, 28, 28)).shape == (2, 4, 338)
     with pytest.raises(ShapeMismatchError, match=r"^layer 2 .*no channel axis \(N×8×676\)"):
-        trace_shapes(model, (1, 28, 28), show=False)
+        trace_shapes(model, (1, 28, 28))
