@@ -47,6 +47,24 @@ def decimals(v, places: int = 2, *, short: bool = False) -> str:
     return minus(text)
 
 
+class TextTable(list):
+    """A list of rows that shows itself as a text table: its repr, its str and what IPython displays are the
+    table (a subclass says what the table is in its ``table`` property). A cell that ends with one shows the
+    table; assigned to a name, it shows nothing; ``print(rows)`` prints it; it is still a list of rows."""
+
+    @property
+    def table(self) -> str:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return self.table
+
+    __str__ = __repr__
+
+    def _repr_pretty_(self, p, cycle):          # IPython: the table, not a list of rows
+        p.text(self.table)
+
+
 def shape(dims) -> str:
     """A shape as ``3×32×32`` (``scalar`` for ``()``).
 

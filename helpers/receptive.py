@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from ._text import TextTable
 from ._validate import int_param
 
 _CONV_KINDS = {"conv", "conv1d", "conv2d"}
@@ -197,7 +198,7 @@ def _out_size(i, spec: _Spec):
     return room // spec.s + 1
 
 
-class FieldTable(list):
+class FieldTable(TextTable):
     """The rows of :func:`receptive_fields` (a list of :class:`Field`) that shows itself as the table.
 
     A cell that ends with ``receptive_fields(...)`` displays the table; ``print(rows)`` prints it;
@@ -211,14 +212,6 @@ class FieldTable(list):
     @property
     def table(self) -> str:
         return format_fields(self, input_size=self.input_size)
-
-    def __repr__(self) -> str:
-        return self.table
-
-    __str__ = __repr__
-
-    def _repr_pretty_(self, p, cycle):          # IPython: the table, not a list of Fields
-        p.text(self.table)
 
 
 def receptive_fields(layers, *, input_size=None, axis=None) -> FieldTable:

@@ -22,6 +22,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ._text import TextTable
 from ._text import shape as _shape_text
 from ._validate import describe as describe_value
 from ._validate import flag, int_param, whole_or_none
@@ -199,7 +200,7 @@ def _layers(model):
     return None
 
 
-class ShapeTrace(list):
+class ShapeTrace(TextTable):
     """The rows of :func:`trace_shapes` (a list of :class:`Row`) that shows itself as the table.
 
     A cell that ends with ``trace_shapes(...)`` displays the table; ``rows = trace_shapes(...)`` displays
@@ -213,14 +214,6 @@ class ShapeTrace(list):
     @property
     def table(self) -> str:
         return format_table(self, formulas=self.formulas)
-
-    def __repr__(self) -> str:
-        return self.table
-
-    __str__ = __repr__
-
-    def _repr_pretty_(self, p, cycle):          # IPython: the table, not a list of Rows
-        p.text(self.table)
 
 
 def trace_shapes(model, input_shape, *, formulas: bool = False) -> ShapeTrace:

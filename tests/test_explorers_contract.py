@@ -101,6 +101,43 @@ def test_every_control_moves_the_picture_as_a_fresh_explorer_draws_it(name):
     assert moved >= len(controls), "every control was moved at least once"
 
 
+def link_as_the_page_does(box) -> int:
+    """Set up the jslinks among an explorer's controls the way the page does, without a browser.
+
+    @jupyter-widgets/controls' ``LinkModel`` copies its source's value into its target when the page sets the
+    link up, then keeps the two equal both ways (``DirectionalLink``: one way); ``traitlets.link`` and
+    ``traitlets.dlink`` do exactly that in the kernel. Returns how many links it found.
+    """
+    import traitlets
+    from ipywidgets.widgets.widget import _instances
+    from ipywidgets.widgets.widget_link import DirectionalLink, Link
+
+    mine = {id(c) for c in box.children[0].children}
+    links = [w for w in list(_instances.values())
+             if isinstance(w, Link) and (id(w.source[0]) in mine or id(w.target[0]) in mine)]
+    for link in links:
+        (traitlets.dlink if isinstance(link, DirectionalLink) else traitlets.link)(link.source, link.target)
+    return len(links)
+
+
+@pytest.mark.parametrize("name", sorted(EXPLORERS))
+def test_a_live_page_shows_the_state_the_explorer_was_built_in(name):
+    """Built at another state than its default (its last benchmark state), the widget's controls show that
+    state, and linking the controls as the page does (a ▶ Play linked to a slider) moves nothing."""
+    pytest.importorskip("ipywidgets")
+    ex = EXPLORERS[name]()
+    ex.set_state(**ex.benchmark_states()[-1])
+    state = dict(ex.state)
+    box = ex.widget()
+    shown = ex._image.value
+    link_as_the_page_does(box)
+    for c in box.children[0].children:
+        key = getattr(c, "description_name", None)
+        if key in state:
+            assert c.value == state[key], f"{name}: control {key} shows {c.value!r}, the state is {state[key]!r}"
+    assert ex.state == state and ex._image.value == shown, f"{name}: the page moved the explorer"
+
+
 def test_every_explorer_is_measured_by_the_benchmark():
     spec = importlib.util.spec_from_file_location("bench", ROOT / "benchmarks" / "bench.py")
     bench = importlib.util.module_from_spec(spec)

@@ -144,48 +144,18 @@ def test_widget_slider_follows_the_signal_and_filter():
 
 # --- the ▶ button: a live page must not move the slider back to 0 ---------------------------------------------
 
-def _link_as_the_page_does(box) -> int:
-    """Set up the jslinks among the explorer's controls the way the page does, without a browser.
-
-    @jupyter-widgets/controls' ``LinkModel`` copies its source's value into its target when the page sets the
-    link up, then keeps the two equal both ways (``DirectionalLink``: one way); ``traitlets.link`` and
-    ``traitlets.dlink`` do exactly that in the kernel. Returns how many links it found.
-    """
-    import traitlets
-    from ipywidgets.widgets.widget import _instances
-    from ipywidgets.widgets.widget_link import DirectionalLink, Link
-
-    mine = {id(c) for c in box.children[0].children}
-    links = [w for w in list(_instances.values())
-             if isinstance(w, Link) and (id(w.source[0]) in mine or id(w.target[0]) in mine)]
-    for link in links:
-        (traitlets.dlink if isinstance(link, DirectionalLink) else traitlets.link)(link.source, link.target)
-    return len(links)
+from test_explorers_contract import link_as_the_page_does  # noqa: E402
 
 
 def _controls(box):
     return {getattr(c, "description_name", type(c).__name__): c for c in box.children[0].children}
 
 
-@pytest.mark.parametrize("start", [1, 3])
-def test_the_play_button_starts_where_the_explorer_starts(start):
-    ex = FilterSlider(position=start)
-    box = ex.widget()
-    ctrls = _controls(box)
-    slider, play = ctrls["position"], ctrls["Play"]
-    assert play.value == slider.value == start
-    assert (play.min, play.max, play.step) == (slider.min, slider.max, slider.step)
-    shown = ex._image.value
-    assert _link_as_the_page_does(box) >= 1
-    assert slider.value == play.value == start and ex.state["position"] == start
-    assert ex._image.value == shown                    # nothing was redrawn: the page shows what was built
-
-
 def test_the_play_button_still_drives_the_slider():
     ex = FilterSlider(signal="steps", filter="bump", position=4)
     box = ex.widget()
     ctrls = _controls(box)
-    _link_as_the_page_does(box)
+    link_as_the_page_does(box)
     shown = ex._image.value
     ctrls["Play"].value = 5                            # one tick of ▶
     assert ctrls["position"].value == 5 and ex.state["position"] == 5 and ex._image.value != shown
