@@ -5,6 +5,10 @@ in a temporary folder, Jupyter's config, data, runtime and settings folders isol
 headless Debian Chromium driven by the ``playwright`` package. Without /usr/bin/chromium or playwright the
 browser tests skip with a message saying how to enable them; under CI (the ``CI`` variable set) they fail
 instead, since CI must run them.
+
+Every wait here has a time limit that names what it waited for; pytest-timeout (pyproject.toml) is the
+backstop for anything else. JupyterLab's kernels are shut down by the tests that open notebooks
+(``LabServer.shut_down``), and the server with whatever is left at the end of the session.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -31,6 +36,12 @@ SCREENSHOTS = ROOT / "build" / "screenshots"
 CHROMIUM = os.environ.get("CNN_CHROMIUM", "/usr/bin/chromium")  # Debian's; the variable is for other systems
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
+
+# time limits, in seconds, of the waits below; a test that needs more than pytest-timeout's default says so
+BUILD_SECONDS = 300        # `classroom.py slides` and `classroom.py html` on every notebook, side by side
+BUILDS_TIMEOUT = 900       # a test that asks for the builds first pays for them: npm fetch + BUILD_SECONDS
+LAB_START_SECONDS = 90     # JupyterLab's server answering /api/status
+KERNEL_GONE_SECONDS = 30   # a kernel's process gone after its session was deleted
 
 sys.path.insert(0, str(ROOT / "tools"))
 
@@ -79,6 +90,20 @@ def expected_seconds(path: Path) -> float:
     return total if seen else float("inf")
 
 
+def pytest_collection_modifyitems(config, items):
+    """A notebook cell that nbval runs may take nbval's own limits (kernel start-up, --nbval-cell-timeout)
+    and a minute more, so that nbval's message, which names the cell, comes before pytest-timeout's.
+    (`make nbval` and the Makefile's other notebook-only runs pass the same limit as --timeout.)"""
+    try:
+        cell = float(config.getoption("nbval_cell_timeout"))
+        startup = float(config.getoption("nbval_kernel_startup_timeout"))
+    except (ValueError, TypeError):  # nbval is not installed
+        return
+    for item in items:
+        if type(item).__name__ == "IPyNbCell" and item.get_closest_marker("timeout") is None:
+            item.add_marker(pytest.mark.timeout(startup + cell + 60))
+
+
 def _skip_or_fail(message: str):
     if os.environ.get("CI"):
         pytest.fail(f"CI must run this test, but {message}", pytrace=False)
@@ -114,9 +139,20 @@ def built_pages(vendor_cache, tmp_path_factory):
                                      "--out", str(out / kind)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                     text=True)
              for kind in ("slides", "html")}
-    for kind, proc in procs.items():
-        said, _ = proc.communicate(timeout=600)
-        assert proc.returncode == 0, f"`classroom.py {kind}` failed:\n{said[-3000:]}"
+    deadline = time.monotonic() + BUILD_SECONDS
+    try:
+        for kind, proc in procs.items():
+            try:
+                said, _ = proc.communicate(timeout=max(1.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                pytest.fail(f"`classroom.py {kind}` did not build the pages of {len(notebooks)} notebooks "
+                            f"within {BUILD_SECONDS} s", pytrace=False)
+            assert proc.returncode == 0, f"`classroom.py {kind}` failed:\n{said[-3000:]}"
+    finally:
+        for proc in procs.values():
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate(timeout=10)
     return out
 
 
@@ -145,7 +181,8 @@ def browser():
     if missing:
         _skip_or_fail("; ".join(missing))
     with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
+                                     timeout=60_000)
         yield chromium
         chromium.close()
 
@@ -178,6 +215,67 @@ class LabServer:
 
     def log_tail(self, n: int = 3000) -> str:
         return self.log.read_text(encoding="utf-8", errors="replace")[-n:]
+
+    def api(self, method: str, path: str, body=None, timeout: float = 30):
+        """One call of Jupyter's REST API with the token; the decoded JSON answer (None when empty)."""
+        request = urllib.request.Request(f"{self.url}{path}", method=method,
+                                         data=None if body is None else json.dumps(body).encode(),
+                                         headers={"Authorization": f"token {self.token}",
+                                                  "Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=timeout) as r:
+            body = r.read()
+        return json.loads(body) if body else None
+
+    def sessions(self, name: str) -> list[dict]:
+        """The server's sessions (notebook and kernel) of the notebook ``name``."""
+        return [s for s in self.api("GET", "/api/sessions") if s.get("path") == name]
+
+    def shut_down(self, name: str, within: float = KERNEL_GONE_SECONDS) -> list[str]:
+        """Shut the kernel of notebook ``name`` down (its session deleted through the REST API) and check
+        that it is gone: the server no longer knows it and no process runs with its connection file.
+        Returns what went wrong; an empty list when the kernel is gone."""
+        problems = []
+        try:
+            sessions = self.sessions(name)
+            for session in sessions:
+                self.api("DELETE", f"/api/sessions/{session['id']}", timeout=within)
+            for kernel in [s["kernel"]["id"] for s in sessions if s.get("kernel")]:
+                end = time.monotonic() + within
+                while True:
+                    known, pids = _kernel_known(self, kernel), _kernel_pids(kernel)
+                    if not known and not pids:
+                        break
+                    if time.monotonic() > end:
+                        problems.append(f"the kernel of {name} was still "
+                                        f"{'known to the server' if known else f'running as process {pids}'} "
+                                        f"{within:.0f} s after its session was deleted")
+                        break
+                    time.sleep(0.25)
+        except OSError as err:  # urllib's errors, the server's answers other than 404 among them
+            problems.append(f"could not shut down the kernel of {name} through the REST API: {err}")
+        return problems
+
+
+def _kernel_known(server: LabServer, kernel_id: str) -> bool:
+    try:
+        server.api("GET", f"/api/kernels/{kernel_id}")
+    except urllib.error.HTTPError as err:
+        if err.code == 404:
+            return False
+        raise
+    return True
+
+
+def _kernel_pids(kernel_id: str) -> list[int]:
+    """Processes whose command line holds the kernel's connection file (Linux's /proc; [] elsewhere)."""
+    needle, pids = f"kernel-{kernel_id}.json".encode(), []
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            if needle in (entry / "cmdline").read_bytes():
+                pids.append(int(entry.name))
+        except OSError:  # the process ended meanwhile
+            pass
+    return pids
 
 
 @pytest.fixture(scope="session")
@@ -215,7 +313,7 @@ def lab_server(browser, tmp_path_factory):
                                 stdin=subprocess.DEVNULL, start_new_session=True)
     server = LabServer(f"http://127.0.0.1:{port}", token, root, log)
     try:
-        deadline = time.monotonic() + 90
+        deadline = time.monotonic() + LAB_START_SECONDS
         while True:
             if proc.poll() is not None:
                 pytest.fail(f"JupyterLab exited with code {proc.returncode}:\n{server.log_tail()}",
@@ -227,7 +325,8 @@ def lab_server(browser, tmp_path_factory):
             except OSError:
                 pass
             if time.monotonic() > deadline:
-                pytest.fail(f"JupyterLab did not answer within 90 s:\n{server.log_tail()}", pytrace=False)
+                pytest.fail(f"JupyterLab's server did not answer /api/status within {LAB_START_SECONDS} s:\n"
+                            f"{server.log_tail()}", pytrace=False)
             time.sleep(0.5)
         yield server
     finally:

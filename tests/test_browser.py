@@ -4,6 +4,10 @@ Headless Debian Chromium drives a JupyterLab started on 127.0.0.1 (see conftest.
 decks and pages from disk with every http(s) request blocked, as on a machine without network. Screenshots
 are kept under build/screenshots/. These tests skip without /usr/bin/chromium (`apt-get install chromium`)
 except under CI, where they must run.
+
+Every wait has a limit (the constants below) and a timed-out wait fails with a message naming what it waited
+for and in which notebook; Playwright's `evaluate` has no limit of its own, so a Promise evaluated in a page
+goes through `evaluate_within`. Each notebook opened in JupyterLab has its kernel shut down when it is done.
 """
 
 from __future__ import annotations
@@ -13,11 +17,36 @@ import re
 import time
 import warnings
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
-from conftest import FIXTURE_NOTEBOOK, classroom_notebooks, expected_seconds, has_widgets
+from conftest import (
+    BUILDS_TIMEOUT,
+    FIXTURE_NOTEBOOK,
+    KERNEL_GONE_SECONDS,
+    classroom_notebooks,
+    expected_seconds,
+    has_widgets,
+)
+
+try:
+    from playwright.sync_api import Error as PlaywrightError
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+except ImportError:  # the tests skip (conftest's `browser` fixture says why)
+    PlaywrightError = PlaywrightTimeout = Exception
 
 pytestmark = pytest.mark.browser
+
+# time limits, in seconds
+STEP_SECONDS = 30            # any single Playwright action: a click, a screenshot, reading a page's text
+LAB_LOAD_SECONDS = 90        # JupyterLab showing a notebook's cells
+KERNEL_IDLE_SECONDS = 90     # the notebook's kernel started and idle
+RUN_ALL_SECONDS = 240        # Run All Cells finished
+EXPLORER_SECONDS = 30        # an explorer's image shown, and changed after one of its controls moved
+LAB_ALL_SECONDS = 900        # no notebook starts in JupyterLab after this (the runs so far take 1–3 min)
+# the first JupyterLab test waits for the server and every run: LAB_ALL_SECONDS, then the last runs' limits
+LAB_TEST_TIMEOUT = 1500
+DECK_START_SECONDS = 15      # require.js and reveal.js started from disk
 
 WIDGET_NOTEBOOKS = [p for p in classroom_notebooks() if has_widgets(p)]
 NETWORK = re.compile(r"^(https?|wss?)://(?!127\.0\.0\.1[:/])")
@@ -36,6 +65,34 @@ def _has_images(path: Path) -> bool:
                for c in nb["cells"] if c["cell_type"] == "code"
                and c.get("metadata", {}).get("slideshow", {}).get("slide_type") not in ("skip", "notes")
                for out in c.get("outputs", []))
+
+
+def new_page(browser, **kwargs):
+    """A page whose every action and navigation waits at most STEP_SECONDS unless told otherwise."""
+    page = browser.new_page(**kwargs)
+    page.set_default_timeout(STEP_SECONDS * 1000)
+    page.set_default_navigation_timeout(STEP_SECONDS * 1000)
+    return page
+
+
+LATE = "evaluate_within: too late"
+
+
+def evaluate_within(page, js: str, seconds: float, what: str, arg=None):
+    """``page.evaluate(js, arg)`` for a ``js`` function that returns a Promise: Playwright would wait for ever
+    for a Promise that never settles, so it races a timer; on time-out TimeoutError says ``what`` did not
+    happen within ``seconds``."""
+    race = f"""async (arg) => {{
+  let timer;
+  const late = new Promise((_, bad) => {{ timer = setTimeout(() => bad(new Error({LATE!r})), {seconds * 1000:.0f}); }});
+  try {{ return await Promise.race([({js})(arg), late]); }} finally {{ clearTimeout(timer); }}
+}}"""
+    try:
+        return page.evaluate(race, arg)
+    except PlaywrightError as err:
+        if LATE in str(err):
+            raise TimeoutError(f"{what} did not happen within {seconds:g} s") from None
+        raise
 
 
 class PageWatch:
@@ -81,7 +138,7 @@ JS_STATE = """() => {
 
 
 BROKEN = "zz_broken.ipynb"  # written beside the copies by `lab_runs`: shows that the Lab checks can fail
-BROKEN_EXPLORER = """from helpers.explorer import Explorer
+BROKEN_EXPLORER = """from helpers.explorers import Explorer
 import ipywidgets as widgets
 
 
@@ -111,36 +168,66 @@ def _write_broken_notebook(folder: Path) -> None:
     nbformat.write(nb, str(folder / BROKEN))
 
 
-class LabRun:
-    """One notebook opened in its own browser context, as a student opens it, and Run All started."""
+class LabTimeout(Exception):
+    """A wait in JupyterLab ran past its limit; the message names what was awaited and in which notebook."""
 
-    def __init__(self, browser, lab_server, name: str, screenshots: Path, *, timeout: float = 240):
-        self.name, self.stem, self.screenshots = name, Path(name).stem, screenshots
-        self.problems, self.dialogs, self.state, self.done = [], [], None, False
+
+class LabRun:
+    """One notebook opened in its own browser context, as a student opens it: `start` waits for the kernel
+    and clicks Run All, `poll` says when every cell ran, `check_explorers` moves each explorer's control,
+    `finish` closes the page and shuts the kernel down. Every wait has a limit; what went wrong is collected
+    in ``problems``, each a sentence that names the notebook's trouble."""
+
+    def __init__(self, browser, lab_server, name: str, screenshots: Path):
+        self.server, self.name, self.stem, self.screenshots = lab_server, name, Path(name).stem, screenshots
+        self.problems, self.dialogs, self.state, self.done, self.finished = [], [], None, False, False
         self.context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        self.context.set_default_timeout(STEP_SECONDS * 1000)
+        self.context.set_default_navigation_timeout(LAB_LOAD_SECONDS * 1000)
         self.page = self.context.new_page()
         self.watch = PageWatch(self.page, offline=True)
-        self.page.goto(lab_server.notebook_url(name), wait_until="domcontentloaded")
-        self.page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=90_000)
-        self._wait(lambda s: s["kernel"] == "idle", "the kernel to start", timeout=90)
-        self._dismiss_dialogs()
-        # Run → Run All Cells, through the menu bar as a student would
-        self.page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
-        self.page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
-        self.deadline = time.monotonic() + timeout
+        self.deadline = None
+
+    def _late(self, what: str, seconds: float, detail: str = "") -> LabTimeout:
+        try:
+            self.page.screenshot(path=str(self.screenshots / f"lab_{self.stem}_timeout.png"), timeout=10_000)
+        except PlaywrightError:
+            pass
+        return LabTimeout(f"JupyterLab did not {what} within {seconds:g} s for {self.name}{detail}")
+
+    def start(self) -> None:
+        """Open the notebook, wait for its kernel, then Run → Run All Cells through the menu bar as a student
+        would. A wait past its limit ends the run with that as its problem."""
+        try:
+            try:
+                self.page.goto(self.server.notebook_url(self.name), wait_until="domcontentloaded")
+                self.page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=LAB_LOAD_SECONDS * 1000)
+            except PlaywrightTimeout:
+                raise self._late("show the notebook's cells", LAB_LOAD_SECONDS) from None
+            self._wait(lambda s: s["kernel"] == "idle", "show the kernel as idle", KERNEL_IDLE_SECONDS)
+            self._dismiss_dialogs()
+            try:
+                self.page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
+                self.page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
+            except PlaywrightTimeout:
+                raise self._late("show the menu item Run → Run All Cells", STEP_SECONDS) from None
+        except LabTimeout as late:
+            self.problems.append(str(late))
+            self.done = True
+        self.deadline = time.monotonic() + RUN_ALL_SECONDS
 
     def lab_state(self):
         return self.page.evaluate(JS_STATE)
 
-    def _wait(self, predicate, what, timeout):
-        end = time.monotonic() + timeout
-        while time.monotonic() < end:
+    def _wait(self, predicate, what: str, seconds: float) -> None:
+        end = time.monotonic() + seconds
+        while True:
             self.state = self.lab_state()
             if self.state is not None and predicate(self.state):
                 return
+            if time.monotonic() > end:
+                raise self._late(what, seconds, f"; last state {self.state}")
             self.page.wait_for_timeout(250)
-        pytest.fail(f"{self.name}: timed out after {timeout:.0f} s waiting for {what}; "
-                    f"last state {self.state}", pytrace=False)
 
     def _dismiss_dialogs(self):
         for _ in range(5):
@@ -155,7 +242,7 @@ class LabRun:
             self.page.wait_for_timeout(300)
 
     def poll(self) -> bool:
-        """True once every cell ran (or one failed); records what went wrong."""
+        """True once every cell ran (or one failed, or RUN_ALL_SECONDS passed); records what went wrong."""
         if self.done:
             return True
         s = self.state = self.lab_state()
@@ -167,7 +254,8 @@ class LabRun:
         self._dismiss_dialogs()
         self.page.screenshot(path=str(self.screenshots / f"lab_{self.stem}_ran.png"))
         if not finished:
-            self.problems.append(f"Run All did not finish in time; last state {s}")
+            self.problems.append(f"JupyterLab did not finish Run All Cells within {RUN_ALL_SECONDS} s for "
+                                 f"{self.name}; last state {s}")
             return True
         self.problems += [f"cell error: {e}" for e in s["errors"]]
         if s["executed"] != s["code"]:
@@ -176,7 +264,7 @@ class LabRun:
             self.problems.append("Error displaying widget")
         return True
 
-    def move_every_explorer(self, *, change_timeout: float = 30) -> None:
+    def check_explorers(self, *, change_timeout: float = EXPLORER_SECONDS) -> None:
         """Move one control of each explorer and check that its picture changes."""
         page = self.page
         explorers = page.locator(".jp-OutputArea .explorer")
@@ -186,15 +274,20 @@ class LabRun:
             explorer = explorers.nth(i)
             explorer.scroll_into_view_if_needed()
             image = explorer.locator("img.explorer-image")
-            image.wait_for(state="visible", timeout=30_000)
+            try:
+                image.wait_for(state="visible", timeout=EXPLORER_SECONDS * 1000)
+            except PlaywrightTimeout:
+                self.problems.append(f"explorer {i}'s image was not shown within {EXPLORER_SECONDS} s")
+                continue
             before = image.get_attribute("src")
             kind = _move_control(page, explorer)
             try:
                 page.wait_for_function("([el, old]) => el.getAttribute('src') !== old",
                                        arg=[image.element_handle(), before], timeout=change_timeout * 1000)
-            except Exception:  # the image kept its old picture: say so, with a screenshot
+            except PlaywrightTimeout:  # the image kept its old picture: say so, with a screenshot
                 page.screenshot(path=str(self.screenshots / f"lab_{self.stem}_explorer{i}_stuck.png"))
-                self.problems.append(f"explorer {i}'s image did not change after moving its {kind}")
+                self.problems.append(f"explorer {i}'s image did not change within {change_timeout:g} s after "
+                                     f"moving its {kind}")
                 continue
             page.wait_for_timeout(200)
             explorer.screenshot(path=str(self.screenshots / f"lab_{self.stem}_explorer{i}_moved.png"))
@@ -210,8 +303,16 @@ class LabRun:
                           stacklevel=1)
         self.problems += [f"JavaScript error: {e}" for e in self.watch.errors]
 
-    def close(self):
-        self.context.close()
+    def finish(self) -> None:
+        """Close the page and shut the notebook's kernel down (about 800 MB each); a kernel still there
+        afterwards is a problem."""
+        if self.finished:
+            return
+        self.finished = True
+        try:
+            self.context.close()
+        finally:
+            self.problems += self.server.shut_down(self.name)
 
 
 def _move_control(page, explorer):
@@ -235,42 +336,75 @@ def _move_control(page, explorer):
 
 @pytest.fixture(scope="session")
 def lab_runs(lab_server, browser, screenshots):
-    """Run All in every widget notebook (and the broken one), two notebooks at a time, pages kept open."""
+    """Every widget notebook (and the broken one) run in JupyterLab, two at a time, the longest first. As soon
+    as a notebook has run, its explorers are moved, its page closed and its kernel shut down (at most two
+    kernels of ~800 MB alive); the tests below then read what each run found. After LAB_ALL_SECONDS no new
+    notebook starts, and the ones left say so."""
     _write_broken_notebook(lab_server.root)
-    longest_first = sorted(WIDGET_NOTEBOOKS, key=expected_seconds, reverse=True)
-    pending = [p.name for p in longest_first] + [BROKEN]
-    runs, active = {}, []
+    pending = [p.name for p in sorted(WIDGET_NOTEBOOKS, key=expected_seconds, reverse=True)] + [BROKEN]
+    runs, active, end = {}, [], time.monotonic() + LAB_ALL_SECONDS
     try:
         while pending or active:
-            while pending and len(active) < 2:  # two kernels at a time: the machine has two cores
+            while pending and len(active) < 2 and time.monotonic() < end:
                 name = pending.pop(0)
-                runs[name] = LabRun(browser, lab_server, name, screenshots)
-                active.append(runs[name])
-            active = [run for run in active if not run.poll()]
+                run = runs[name] = LabRun(browser, lab_server, name, screenshots)
+                run.start()
+                active.append(run)
+            for run in [run for run in active if run.poll()]:
+                if not run.problems or run.name == BROKEN:
+                    run.check_explorers(change_timeout=4 if run.name == BROKEN else EXPLORER_SECONDS)
+                run.finish()
+                active.remove(run)
+            if pending and not active and time.monotonic() >= end:
+                for name in pending:
+                    runs[name] = SimpleNamespace(problems=[f"not run: the notebooks before it took JupyterLab "
+                                                           f"more than {LAB_ALL_SECONDS} s"])
+                pending = []
             if active:
                 active[0].page.wait_for_timeout(250)
         yield runs
     finally:
         for run in runs.values():
-            run.close()
+            if isinstance(run, LabRun):
+                run.finish()
 
 
+@pytest.mark.timeout(LAB_TEST_TIMEOUT)  # the first of these waits for every notebook to run (lab_runs)
 @pytest.mark.parametrize("path", WIDGET_NOTEBOOKS, ids=[p.stem for p in WIDGET_NOTEBOOKS])
-def test_explorer_responds_in_jupyterlab(lab_runs, path):
-    run = lab_runs[path.name]
-    if not run.problems:
-        run.move_every_explorer()
-    run.close()
-    assert run.problems == [], f"{path.name} in JupyterLab"
+def test_explorer_responds_in_jupyterlab(lab_runs, lab_server, path):
+    assert lab_runs[path.name].problems == [], f"{path.name} in JupyterLab"
+    assert lab_server.sessions(path.name) == [], "its kernel was not shut down"
 
 
-def test_the_lab_check_catches_a_frozen_explorer_and_a_failing_cell(lab_runs):
+@pytest.mark.timeout(LAB_TEST_TIMEOUT)
+def test_the_lab_check_catches_a_frozen_explorer_and_a_failing_cell(lab_runs, lab_server):
     """The checks above can fail: a notebook whose explorer never redraws and whose last cell raises."""
-    run = lab_runs[BROKEN]
-    run.move_every_explorer(change_timeout=4)
-    run.close()
-    assert any("ZeroDivisionError" in p for p in run.problems), run.problems
-    assert any("did not change after moving its slider" in p for p in run.problems), run.problems
+    problems = lab_runs[BROKEN].problems
+    assert any("ZeroDivisionError" in p for p in problems), problems
+    assert any("did not change within 4 s after moving its slider" in p for p in problems), problems
+    assert not any("kernel of" in p for p in problems), problems  # its kernel was shut down all the same
+    assert lab_server.sessions(BROKEN) == []
+
+
+def test_the_kernel_check_catches_a_kernel_that_stays(lab_server, monkeypatch):
+    """The kernel check can fail: it finds a kernel's process, and reports one that outlives its session."""
+    import conftest
+
+    if not Path("/proc/self/cmdline").exists():
+        pytest.skip("the kernel's process is looked for in /proc, which this system does not have")
+    _write_broken_notebook(lab_server.root)
+    session = lab_server.api("POST", "/api/sessions", body={"path": BROKEN, "type": "notebook",
+                                                           "kernel": {"name": "python3"}}, timeout=90)
+    kernel = session["kernel"]["id"]
+    assert conftest._kernel_pids(kernel), "the check does not see the process of a running kernel"
+    monkeypatch.setattr(conftest, "_kernel_pids", lambda kernel_id: [4242])  # as if its process stayed
+    assert lab_server.shut_down(BROKEN, within=1) == [
+        f"the kernel of {BROKEN} was still running as process [4242] 1 s after its session was deleted"]
+    monkeypatch.undo()
+    end = time.monotonic() + KERNEL_GONE_SECONDS
+    while conftest._kernel_pids(kernel) and time.monotonic() < end:
+        time.sleep(0.25)
+    assert conftest._kernel_pids(kernel) == [] and lab_server.sessions(BROKEN) == []
 
 
 def test_lab_serves_a_copy_of_the_notebooks(lab_server):
@@ -306,23 +440,27 @@ JS_SHOW_FIRST_IMAGE = """() => new Promise((ok, bad) => require(['vendor/reveal.
 
 
 def deck_problems(page, deck: Path, notebook: Path, screenshots: Path, *,
-                  start_timeout: float = 15) -> list[str]:
+                  start_timeout: float = DECK_START_SECONDS) -> list[str]:
     """Open a deck from disk with the network blocked; returns what went wrong."""
     watch = PageWatch(page, offline=True)
-    page.goto(deck.as_uri())
     problems = []
     try:
+        page.goto(deck.as_uri(), timeout=STEP_SECONDS * 1000)
+    except PlaywrightTimeout:
+        return [f"the deck {deck.name} did not load within {STEP_SECONDS} s"]
+    end = time.monotonic() + start_timeout
+    try:
         page.wait_for_function("() => typeof require !== 'undefined'", timeout=start_timeout * 1000)
-        reveal = {"ready": False}
-        for _ in range(int(start_timeout * 4)):
-            reveal = page.evaluate(JS_REVEAL)
-            if reveal["ready"]:
+        while True:
+            left = max(0.5, end - time.monotonic())
+            reveal = evaluate_within(page, JS_REVEAL, left, "require.js loading reveal.js")
+            if reveal["ready"] or time.monotonic() > end:
                 break
             page.wait_for_timeout(250)
     except Exception as err:  # require.js or reveal.js did not load
         reveal = {"ready": False, "error": str(err).splitlines()[0]}
     if not reveal["ready"]:
-        problems.append(f"Reveal did not start ({reveal.get('error', 'not ready')})")
+        problems.append(f"Reveal did not start within {start_timeout:g} s ({reveal.get('error', 'not ready')})")
     else:
         page.screenshot(path=str(screenshots / f"slides_{notebook.stem}_title.png"))
         if reveal["total"] <= 3:
@@ -331,22 +469,7 @@ def deck_problems(page, deck: Path, notebook: Path, screenshots: Path, *,
             problems.append(f"{reveal['total']} slides, but the notebook has {_slide_count(notebook)} "
                             "`slide`/`subslide` cells")
         if _has_images(notebook):
-            if page.evaluate(JS_SHOW_FIRST_IMAGE) is None:
-                problems.append("no figure on any slide")
-            else:
-                image = page.locator("#probe-image")
-                image.wait_for(state="visible", timeout=10_000)
-                page.wait_for_timeout(500)  # the slide transition
-                page.wait_for_function(JS_MATHJAX_IDLE, timeout=30_000)  # the slide's maths is drawn
-                image.scroll_into_view_if_needed()  # a long slide scrolls (reveal_scroll)
-                box = image.bounding_box()
-                viewport = page.viewport_size
-                if not image.evaluate("img => img.complete && img.naturalWidth > 0"):
-                    problems.append("the figure did not load")
-                elif not (box and box["width"] > 20 and box["height"] > 20 and 0 <= box["y"] < viewport["height"]
-                          and 0 <= box["x"] < viewport["width"]):
-                    problems.append(f"the figure is not visible on the screen: {box}")
-                page.screenshot(path=str(screenshots / f"slides_{notebook.stem}_figure.png"))
+            problems += _figure_problems(page, notebook, screenshots)
     if "Error displaying widget" in page.content():
         problems.append("Error displaying widget")
     problems += [f"asked the network for {u}" for u in watch.external]
@@ -355,9 +478,40 @@ def deck_problems(page, deck: Path, notebook: Path, screenshots: Path, *,
     return problems
 
 
+def _figure_problems(page, notebook: Path, screenshots: Path) -> list[str]:
+    """Go to the first slide with a figure: the figure is loaded and on the screen."""
+    try:
+        if evaluate_within(page, JS_SHOW_FIRST_IMAGE, 10, "reveal.js moving to the first slide with a figure") is None:
+            return ["no figure on any slide"]
+    except TimeoutError as err:
+        return [str(err)]
+    image = page.locator("#probe-image")
+    try:
+        image.wait_for(state="visible", timeout=10_000)
+    except PlaywrightTimeout:
+        return ["the first figure was not visible within 10 s of moving to its slide"]
+    page.wait_for_timeout(500)  # the slide transition
+    try:
+        page.wait_for_function(JS_MATHJAX_IDLE, timeout=30_000)  # the slide's maths is drawn
+    except PlaywrightTimeout:
+        return ["MathJax did not finish typesetting the slide within 30 s"]
+    image.scroll_into_view_if_needed()  # a long slide scrolls (reveal_scroll)
+    box = image.bounding_box()
+    viewport = page.viewport_size
+    problems = []
+    if not image.evaluate("img => img.complete && img.naturalWidth > 0"):
+        problems.append("the figure did not load")
+    elif not (box and box["width"] > 20 and box["height"] > 20 and 0 <= box["y"] < viewport["height"]
+              and 0 <= box["x"] < viewport["width"]):
+        problems.append(f"the figure is not visible on the screen: {box}")
+    page.screenshot(path=str(screenshots / f"slides_{notebook.stem}_figure.png"))
+    return problems
+
+
+@pytest.mark.timeout(BUILDS_TIMEOUT)  # the first test to ask for the built decks waits for the builds
 @pytest.mark.parametrize("path", DECKS, ids=[p.stem for p in DECKS])
 def test_deck_starts_offline_from_disk(browser, built_slides, screenshots, path):
-    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page = new_page(browser, viewport={"width": 1280, "height": 800})
     try:
         assert deck_problems(page, built_slides / f"{path.stem}.slides.html", path, screenshots) == []
     finally:
@@ -367,7 +521,7 @@ def test_deck_starts_offline_from_disk(browser, built_slides, screenshots, path)
 def test_the_deck_check_catches_a_deck_that_needs_the_network(browser, classroom, screenshots, tmp_path):
     """The check above can fail: nbconvert's default deck links its JavaScript from CDNs."""
     classroom.build_pages("slides", [FIXTURE_NOTEBOOK], tmp_path, cdn=True)
-    page = browser.new_page()
+    page = new_page(browser)
     try:
         problems = deck_problems(page, tmp_path / f"{FIXTURE_NOTEBOOK.stem}.slides.html", FIXTURE_NOTEBOOK,
                                  screenshots, start_timeout=3)
@@ -377,12 +531,16 @@ def test_the_deck_check_catches_a_deck_that_needs_the_network(browser, classroom
     assert any("asked the network for https://" in p for p in problems), problems
 
 
+@pytest.mark.timeout(BUILDS_TIMEOUT)  # the first test to ask for the built decks waits for the builds
 def test_math_is_typeset_offline(browser, built_slides):
-    page = browser.new_page()
+    page = new_page(browser)
     watch = PageWatch(page, offline=True)
     try:
         page.goto((built_slides / f"{FIXTURE_NOTEBOOK.stem}.slides.html").as_uri())
-        page.wait_for_selector(".MathJax_CHTML", state="attached", timeout=20_000)
+        try:
+            page.wait_for_selector(".MathJax_CHTML", state="attached", timeout=20_000)
+        except PlaywrightTimeout:
+            pytest.fail(f"MathJax typeset nothing within 20 s in {FIXTURE_NOTEBOOK.stem}.slides.html", pytrace=False)
         watch.assert_clean()
     finally:
         page.close()
@@ -390,14 +548,18 @@ def test_math_is_typeset_offline(browser, built_slides):
 
 # --- HTML export -------------------------------------------------------------------------------------------
 
+@pytest.mark.timeout(BUILDS_TIMEOUT)  # the first test to ask for the built pages waits for the builds
 @pytest.mark.parametrize("path", WIDGET_NOTEBOOKS, ids=[p.stem for p in WIDGET_NOTEBOOKS])
 def test_html_shows_frozen_widgets_offline(browser, built_html, screenshots, path):
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page = new_page(browser, viewport={"width": 1280, "height": 900})
     watch = PageWatch(page, offline=True)
     try:
         page.goto((built_html / f"{path.stem}.html").as_uri())
         image = page.locator(".explorer img.explorer-image").first
-        image.wait_for(state="visible", timeout=30_000)
+        try:
+            image.wait_for(state="visible", timeout=30_000)
+        except PlaywrightTimeout:
+            pytest.fail(f"{path.stem}.html showed no explorer image within 30 s", pytrace=False)
         assert image.evaluate("img => img.complete && img.naturalWidth > 0"), "the explorer's image is empty"
         page.locator(".explorer").first.scroll_into_view_if_needed()
         page.screenshot(path=str(screenshots / f"html_{path.stem}_widget.png"))

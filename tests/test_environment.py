@@ -71,3 +71,22 @@ def test_environment_installs_the_project():
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
     pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
     assert "-e ." in pip
+
+
+def test_every_test_has_a_time_limit():
+    """pytest-timeout comes with the tests and gives every test a limit: a browser test once waited for ever."""
+    pins, _ = _pyproject_pins()
+    assert "pytest-timeout" in pins
+    options = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["pytest"]["ini_options"]
+    assert 0 < int(options["timeout"]) <= 600 and options["timeout_method"] == "signal"
+
+
+def test_make_test_runs_the_training_notebooks_again_on_generic_kernels():
+    """`make test` runs the notebooks that train a second time with torch's generic CPU kernels; `make unit`
+    leaves out the notebooks, their builds and the browser."""
+    text = (ROOT / "Makefile").read_text()
+    listed = re.search(r"^TRAINING_NOTEBOOKS := ((?:.*\\\n)*.*)$", text, re.M)
+    names = re.findall(r"notebooks/\S+\.ipynb", listed.group(1))
+    assert names and all((ROOT / name).is_file() for name in names), names
+    assert re.search(r"ATEN_CPU_CAPABILITY=default \S+ -m pytest .*\$\(TRAINING_NOTEBOOKS\)", text)
+    assert re.search(r'^unit:.*\n\t.* -m "not browser and not notebooks"$', text, re.M)

@@ -18,6 +18,8 @@ SHOWN = ["numpy", "torch", "matplotlib", "ipywidgets"]
 VERSION = re.compile(r"\d+\.\d+")                 # 3.11, 2.4.6: in a string, a version number
 PIN = re.compile(r"[=<>~!]=\s*\d")                 # "numpy==2.4", ">=3.11"
 
+pytestmark = pytest.mark.notebooks  # about notebook 00, not the helpers: not part of `make unit`
+
 
 @pytest.fixture(scope="module")
 def cell():

@@ -12,6 +12,8 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 sys.path.insert(0, str(ROOT / "tools"))
 from setup_cell import SETUP_CELL  # noqa: E402
 
+pytestmark = pytest.mark.notebooks  # about the notebooks, not the helpers: not part of `make unit`
+
 SLIDE_TYPES = {"slide", "subslide", "fragment", "skip", "notes", "-"}
 ABSOLUTE = re.compile(r"(/work/|/home/\w|/root/|/tmp/|/Users/\w|[A-Z]:\\\\Users)")
 MAX_BYTES = 1_500_000

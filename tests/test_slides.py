@@ -18,7 +18,9 @@ from urllib.parse import unquote, urlsplit
 import classroom
 import nbformat
 import pytest
-from conftest import FIXTURE_NOTEBOOK, ROOT, classroom_notebooks
+from conftest import BUILDS_TIMEOUT, FIXTURE_NOTEBOOK, ROOT, classroom_notebooks
+
+pytestmark = pytest.mark.notebooks  # builds decks and pages from the notebooks: not part of `make unit`
 
 NOTEBOOKS = classroom_notebooks()
 IDS = [p.stem for p in NOTEBOOKS]
@@ -81,6 +83,7 @@ def _title(path: Path) -> str:
 
 # --- what the builds contain -----------------------------------------------------------------------------
 
+@pytest.mark.timeout(BUILDS_TIMEOUT)  # the first test to ask for the builds waits for them
 def test_every_notebook_has_a_deck_and_a_page_listed_in_an_index(built_slides, built_html):
     for folder, suffix in ((built_slides, ".slides.html"), (built_html, ".html")):
         index = (folder / "index.html").read_text(encoding="utf-8")
@@ -90,6 +93,7 @@ def test_every_notebook_has_a_deck_and_a_page_listed_in_an_index(built_slides, b
             assert _title(path).replace("&", "&amp;") in index
 
 
+@pytest.mark.timeout(BUILDS_TIMEOUT)  # the first test to ask for the builds waits for them
 @pytest.mark.parametrize("kind", ["slides", "html"])
 def test_pages_load_only_local_files_that_exist(built_slides, built_html, kind):
     folder = built_slides if kind == "slides" else built_html
@@ -111,6 +115,7 @@ def test_pages_load_only_local_files_that_exist(built_slides, built_html, kind):
             assert any(u.startswith("vendor/mathjax/MathJax.js") for u in loads)
 
 
+@pytest.mark.timeout(BUILDS_TIMEOUT)  # the first test to ask for the builds waits for them
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
 def test_deck_follows_the_slide_metadata(built_slides, path):
     kinds = _metadata_kinds(path)
@@ -131,6 +136,7 @@ def test_deck_follows_the_slide_metadata(built_slides, path):
     assert classroom.RERENDER_QUEUED in deck and "MathJax.Hub.Rerender(" not in deck
 
 
+@pytest.mark.timeout(BUILDS_TIMEOUT)  # the first test to ask for the builds waits for them
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
 def test_stored_widget_state_is_embedded(built_slides, built_html, path):
     nb = json.loads(path.read_text(encoding="utf-8"))
@@ -182,6 +188,7 @@ def test_cdn_mode_keeps_nbconvert_links_and_needs_no_npm(tmp_path):
     assert not (tmp_path / "vendor").exists()
 
 
+@pytest.mark.timeout(BUILDS_TIMEOUT)  # the first test to ask for the builds waits for them
 def test_a_checksum_that_does_not_match_the_pin_is_refused(vendor_cache, tmp_path, monkeypatch):
     version, _ = classroom.VENDOR_PACKAGES["requirejs"]
     monkeypatch.setattr(classroom, "VENDOR_PACKAGES", {"requirejs": (version, "sha512-not-the-real-one")})
@@ -190,6 +197,7 @@ def test_a_checksum_that_does_not_match_the_pin_is_refused(vendor_cache, tmp_pat
     assert not (tmp_path / f"requirejs@{version}").exists()
 
 
+@pytest.mark.timeout(BUILDS_TIMEOUT)  # the first test to ask for the builds waits for them
 def test_the_vendor_cache_holds_every_pinned_package(vendor_cache):
     for name, (version, integrity) in classroom.VENDOR_PACKAGES.items():
         folder = vendor_cache / f"{name.replace('/', '__')}@{version}"
@@ -199,6 +207,6 @@ def test_the_vendor_cache_holds_every_pinned_package(vendor_cache):
 
 def test_command_line_says_which_notebook_is_missing(tmp_path):
     proc = subprocess.run([sys.executable, str(TOOL), "slides", str(tmp_path / "42_nowhere.ipynb"), "--cdn",
-                           "--out", str(tmp_path / "out")], capture_output=True, text=True)
+                           "--out", str(tmp_path / "out")], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 1
     assert "42_nowhere.ipynb does not exist" in proc.stderr

@@ -23,6 +23,7 @@ from conftest import FIXTURE_NOTEBOOK, ROOT, classroom_notebooks, expected_secon
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 TOOL = ROOT / "tools" / "classroom.py"
+pytestmark = pytest.mark.notebooks  # builds student versions and runs them: not part of `make unit`
 
 
 def _notebook(*cells, widgets=False):
@@ -522,6 +523,7 @@ def _execute(path: Path, out_dir: Path) -> tuple[Path, subprocess.CompletedProce
     return path, subprocess.run(cmd, capture_output=True, text=True, cwd=path.parent)
 
 
+@pytest.mark.timeout(900)  # every notebook executed, two kernels at a time (about 90 s on two idle cores)
 @pytest.mark.slow
 def test_every_student_notebook_runs_top_to_bottom(student_dir, tmp_path):
     """Two kernels at a time, the longest notebooks first; every check then says "not answered yet"."""
