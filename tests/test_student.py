@@ -520,7 +520,7 @@ def test_no_solution_text_reaches_the_students(student_dir, path):
 def _execute(path: Path, out_dir: Path) -> tuple[Path, subprocess.CompletedProcess]:
     cmd = [sys.executable, "-m", "nbconvert", "--to", "notebook", "--execute", "--output-dir", str(out_dir),
            "--ExecutePreprocessor.timeout=600", "--ExecutePreprocessor.kernel_name=python3", str(path)]
-    return path, subprocess.run(cmd, capture_output=True, text=True, cwd=path.parent)
+    return path, subprocess.run(cmd, capture_output=True, text=True, cwd=path.parent, timeout=840)
 
 
 @pytest.mark.timeout(900)  # every notebook executed, two kernels at a time (about 90 s on two idle cores)

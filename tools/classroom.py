@@ -54,6 +54,7 @@ MARKDOWN_STUB = "*(Solution in the instructor version.)*"
 NBVAL_MARKER = "# NBVAL_IGNORE_OUTPUT"
 MANIFEST = ".manifest.json"
 
+NPM_SECONDS = 300          # one `npm pack` of a pinned package; a registry that does not answer fails the build
 # npm packages that provide the files nbconvert's templates link; `npm pack` checks each tarball against
 # the registry's checksum and this tool checks that checksum against the one pinned here.
 VENDOR_PACKAGES = {
@@ -540,7 +541,11 @@ def fetch_vendor(cache: Path) -> Path:
             continue
         with tempfile.TemporaryDirectory() as tmp:
             cmd = [_npm(), "pack", f"{name}@{version}", "--json", "--pack-destination", tmp]
-            proc = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp)
+            try:
+                proc = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp, timeout=NPM_SECONDS)
+            except subprocess.TimeoutExpired:
+                raise BuildError(f"`npm pack {name}@{version}` did not finish within {NPM_SECONDS} s (is the npm "
+                                 "registry reachable?); pass --cdn to link the files from CDNs instead.") from None
             if proc.returncode != 0:
                 raise BuildError(f"`npm pack {name}@{version}` failed (is the npm registry reachable?); pass "
                                  f"--cdn to link the files from CDNs instead:\n{proc.stderr.strip()[-800:]}")
