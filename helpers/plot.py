@@ -78,17 +78,26 @@ def show_matrix(ax, a, title="", *, cmap="gray", vmin=None, vmax=None, fmt=numbe
 
 
 def show_images(images, titles=None, *, ncols=10, size=0.9, cmap="gray_r", vmin=0, vmax=1, suptitle=None):
-    """A grid of small images without axes; ``images`` (n, H, W) or (n, 1, H, W). Returns the figure.
+    """A grid of small images without axes, ``ncols`` to a row. Returns the figure.
 
-    ``titles``: one short text per image (or None); ``size``: inches per image.
+    ``images``: grey (n, H, W) or (n, 1, H, W), drawn with ``cmap`` from ``vmin`` to ``vmax``; or colour
+    (n, 3, H, W) as ``helpers.data`` and torch keep it (CIFAR-10) or (n, H, W, 3) as matplotlib keeps it, red,
+    green, blue in [0, 1] (``cmap``, ``vmin`` and ``vmax`` do not apply). ``titles``: one short text per image
+    (or None); ``size``: inches per image.
+
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> fig = show_images(np.zeros((3, 1, 8, 8)), titles=["a", "b", "c"], ncols=2)
+    >>> [ax.get_title() for ax in fig.axes], fig.axes[3].axison
+    (['a', 'b', 'c', ''], False)
     """
     import matplotlib.pyplot as plt
 
     images = as_array(images, "images")
-    if images.ndim == 4 and images.shape[1] == 1:
-        images = images[:, 0]
-    if images.ndim != 3:
-        raise ValueError(f"images must have shape (n, H, W) or (n, 1, H, W); got {images.shape}.")
+    if images.ndim == 4 and images.shape[1] in (1, 3):        # channels first: (n, 1, H, W), (n, 3, H, W)
+        images = images[:, 0] if images.shape[1] == 1 else images.transpose(0, 2, 3, 1)
+    if not (images.ndim == 3 or (images.ndim == 4 and images.shape[-1] == 3)):
+        raise ValueError(f"images must have shape (n, H, W) or (n, 1, H, W) for grey images, (n, 3, H, W) or "
+                         f"(n, H, W, 3) for colour ones; got {images.shape}.")
     n = len(images)
     if titles is not None and len(titles) != n:
         raise ValueError(f"titles must hold one text per image: {n} images, {len(titles)} titles.")

@@ -68,6 +68,21 @@ def test_show_images_grid_and_titles():
     plt.close(fig)
 
 
+def test_show_images_colour_channels_first_or_last_grey_with_its_colour_map():
+    rgb = np.random.default_rng(0).random((3, 4, 5, 3))                  # (n, H, W, 3), as matplotlib keeps it
+    for images in (rgb, rgb.transpose(0, 3, 1, 2)):                       # and (n, 3, H, W), as CIFAR-10 comes
+        fig = plot.show_images(images, ncols=3)
+        shown = [ax.images[0].get_array() for ax in fig.axes]
+        assert all(a.shape == (4, 5, 3) for a in shown)
+        assert np.array_equal(shown[1], rgb[1])
+        plt.close(fig)
+    fig = plot.show_images(np.zeros((2, 1, 4, 4)), cmap="RdBu_r", vmin=-0.1, vmax=0.1, suptitle="kernels")
+    assert fig.axes[0].images[0].get_clim() == (-0.1, 0.1)
+    assert fig.axes[0].images[0].get_cmap().name == "RdBu_r"
+    assert fig._suptitle.get_text() == "kernels"
+    plt.close(fig)
+
+
 def test_draw_boxes_places_rectangles_on_pixel_edges(ax):
     patches = plot.draw_boxes(ax, [[1, 2, 4, 6], [0, 0, 1, 1]], "red")
     assert len(patches) == 2
@@ -105,7 +120,7 @@ def test_show_image_takes_one_channel(ax):
 
 @pytest.mark.parametrize("call, words", [
     (lambda ax: plot.show_matrix(ax, np.zeros((2, 3, 3))), ["a must be a matrix", "(2, 3, 3)", "a[c]"]),
-    (lambda ax: plot.show_images(np.zeros((2, 3, 4, 4))), ["images", "(n, H, W)"]),
+    (lambda ax: plot.show_images(np.zeros((2, 2, 4, 4))), ["images", "(n, H, W)", "(2, 2, 4, 4)"]),
     (lambda ax: plot.show_images(np.zeros((2, 4, 4)), titles=["x"]), ["one text per image"]),
     (lambda ax: plot.draw_boxes(ax, [1, 2, 3], "red"), ["top, left, bottom, right"]),
     (lambda ax: plot.show_image(ax, np.zeros((3, 4, 4))), ["image", "(H, W)"]),
