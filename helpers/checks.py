@@ -16,6 +16,7 @@ from . import conv as _conv
 from . import pool as _pool
 from . import sizes as _sizes
 from ._text import number
+from ._text import shape as shape_text
 from ._validate import describe, flag, int_param, pair, real, whole, whole_or_none
 
 
@@ -416,7 +417,7 @@ def check_shape(answer, expected, *, what="shape"):
     got = None if items is None else tuple(whole_or_none(v) for v in items)
     if got is None or None in got:
         return Verdict(False, f"Give the {what} as a tuple of whole numbers such as {example}; got {answer!r:.60}.")
-    text = "×".join(map(str, expected))
+    text = shape_text(expected)
     if got == expected:
         return Verdict(True, text)
     if sorted(got) == sorted(expected):

@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from ._text import shape as shape_text
 from ._validate import as_array, empty_message, exact_operands, pair
 from .sizes import conv_transpose_output_size
 
@@ -131,8 +132,8 @@ def output_sizes(in_sizes, kernel, stride, pads, dilation, axes_names):
         span = d * (k - 1) + 1
         o = (i + p0 + p1 - span) // s + 1
         if o < 1:
-            kern = "×".join(str(v) for v in kernel)
-            padded = "×".join(str(a + b0 + b1) for a, (b0, b1) in zip(in_sizes, pads))
+            kern = shape_text(kernel)
+            padded = shape_text(a + b0 + b1 for a, (b0, b1) in zip(in_sizes, pads))
             pad_text = f"{p0}" if p0 == p1 else f"({p0}+{p1})/2"
             dil = f"{d}·({k} − 1) − 1" if d > 1 else f"{k}"
             raise ValueError(

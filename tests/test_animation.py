@@ -176,7 +176,7 @@ def test_transposed_numbers_are_torchs_uncropped_output():
     expected = F.conv_transpose2d(torch.tensor(x, dtype=torch.float64)[None, None],
                                   torch.tensor(w, dtype=torch.float64)[None, None], stride=2)[0, 0].numpy()
     for (r, c), t in diagram._right_texts.items():
-        assert float(t.get_text()) == expected[r, c]
+        assert float(t.get_text().replace("−", "-")) == expected[r, c]
 
 
 def test_animation_html_embeds_every_frame():

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._text import number
 from .._validate import as_array, int_param, pair
 from ..sizes import conv_output_size, conv_transpose_output_size
 
@@ -453,7 +454,7 @@ class ConvDiagram:
 
 def _num(v) -> str:
     v = float(v)
-    return str(int(round(v))) if abs(v - round(v)) < 1e-9 else f"{v:.2g}"
+    return number(round(v) if abs(v - round(v)) < 1e-9 else v, 2)   # a sum that is whole up to rounding: whole
 
 
 def _title(g: ConvGeometry) -> str:
