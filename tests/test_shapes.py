@@ -100,7 +100,7 @@ def test_the_trace_displays_itself_as_the_table():
     rows = trace_shapes(seed_model(), (3, 50, 70), formulas=True)
     printed = repr(rows)
     assert printed == str(rows) == rows.table == format_table(rows, formulas=True)
-    from IPython.lib.pretty import pretty                        # what a notebook cell ending in it shows
+    from IPython.lib.pretty import pretty  # what a notebook cell ending in it shows
     assert pretty(rows) == printed
     assert isinstance(rows, list) and rows[0] == list(rows)[0]   # still a list of rows
     lines = printed.splitlines()
