@@ -24,7 +24,7 @@ NBVAL_FLAGS := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_san
 NOTEBOOKS_ALONE := $(NBVAL_FLAGS) --timeout=$(shell echo $$((60 + $(CELL_TIMEOUT) + 60))) \
   -o addopts="-p no:cacheprovider"
 
-.PHONY: lab test unit nbval execute lint student slides html bench clean browser-deps
+.PHONY: lab test unit checks nbval execute lint student slides html bench clean browser-deps
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -65,6 +65,11 @@ test: $(VENV)/.installed browser-deps
 # the inner loop: the helpers' tests and doctests; no notebook run or built, no server, no browser
 unit: $(VENV)/.installed
 	$(PY) -m pytest tests helpers -m "not browser and not notebooks"
+
+# every exercise's check against its catalogue of wrong answers (tests/catalogues/), then the table per notebook
+checks: $(VENV)/.installed
+	rm -f build/checks_report.json
+	$(PY) -m pytest tests/test_catalogues.py -q; status=$$?; $(PY) tools/checks_report.py; exit $$status
 
 nbval: $(VENV)/.installed
 	$(PY) -m pytest $(NOTEBOOKS_ALONE) $(NB)

@@ -1,0 +1,186 @@
+"""Every exercise's check against the wrong answers students give (tests/catalogues/*.toml, format in its README).
+
+Each notebook runs once in a kernel, top to bottom. At an exercise, before its solution cell runs: each wrong
+answer of the catalogue replaces the solution cell and the check cell runs (rejected, the hint names the
+mistake, no traceback); then the student's stub (the solution removed, as the student build does) runs with
+the check ("not answered yet"); then the solution cell itself (accepted), and the notebook goes on.
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import re
+import tomllib
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from conftest import ROOT, series_notebooks
+
+CATALOGUES = ROOT / "tests" / "catalogues"
+REPORT = ROOT / "build" / "checks_report.json"
+pytestmark = pytest.mark.notebooks
+
+# notebooks whose every exercise must have a catalogue of at least MIN_WRONG wrong answers
+COMPLETE: set[str] = set()
+MIN_WRONG = 2
+
+
+def catalogue(stem: str) -> list[dict]:
+    path = CATALOGUES / f"{stem}.toml"
+    if not path.exists():
+        return []
+    return tomllib.loads(path.read_text(encoding="utf-8")).get("exercise", [])
+
+
+def exercise_cells(nb) -> list:
+    return [c for c in nb.cells if c.cell_type == "code" and "solution" in c.metadata.get("tags", [])]
+
+
+def strip_solution(source: str) -> str:
+    from classroom import strip_solution as strip          # tools/ is on sys.path (conftest)
+    return strip(source)
+
+
+class Kernel:
+    """A python3 kernel in the notebooks' folder; run(code) → (text shown, error or None)."""
+
+    def __init__(self, cwd: Path):
+        from jupyter_client.manager import KernelManager
+
+        self.km = KernelManager(kernel_name="python3")
+        self.km.start_kernel(cwd=str(cwd), env={"MPLBACKEND": "Agg", **__import__("os").environ})
+        self.kc = self.km.client()
+        self.kc.start_channels()
+        self.kc.wait_for_ready(timeout=120)
+
+    def run(self, code: str, timeout: float = 300) -> tuple[str, str | None]:
+        shown, error = [], None
+
+        def hook(msg):
+            nonlocal error
+            kind, content = msg["msg_type"], msg["content"]
+            if kind == "stream":
+                shown.append(content["text"])
+            elif kind in ("execute_result", "display_data"):
+                shown.append(content["data"].get("text/plain", ""))
+            elif kind == "error":
+                error = f"{content['ename']}: {content['evalue']}"
+
+        try:
+            self.kc.execute_interactive(code, timeout=timeout, output_hook=hook, allow_stdin=False)
+        except (TimeoutError, queue.Empty):
+            error = f"the cell did not finish within {timeout} s"
+        return "".join(shown), error
+
+    def close(self):
+        self.kc.stop_channels()
+        self.km.shutdown_kernel(now=True)
+
+
+def verdict_of(text: str) -> str:
+    """The check's verdict: the last line that starts with ✅ or ❌ (and what follows it)."""
+    at = max(text.rfind("✅"), text.rfind("❌"))
+    return text[at:] if at >= 0 else text
+
+
+def run_with_catalogue(path: Path) -> dict:
+    nb = nbformat.read(path, as_version=4)
+    entries = {e["cell"]: e for e in catalogue(path.stem)}
+    cells = nb.cells
+    ids = [c.get("id") for c in cells]
+    result = {"exercises": len(exercise_cells(nb)), "with_catalogue": 0, "tried": 0, "rejected": 0, "named": 0,
+              "problems": [], "missing": []}
+    unknown = set(entries) - set(ids)
+    result["problems"] += [f"catalogue names cell {c}, which is not in the notebook" for c in sorted(unknown)]
+    kernel = Kernel(path.parent)
+    try:
+        skip = set()
+        for i, cell in enumerate(cells):
+            if cell.cell_type != "code" or i in skip:
+                continue
+            tag = f"{path.stem} cell {i} ({cell.get('id')})"
+            if "solution" in cell.metadata.get("tags", []):
+                entry = entries.get(cell.get("id"))
+                if entry is None:
+                    result["missing"].append(tag)
+                else:
+                    result["with_catalogue"] += 1
+                    if len(entry.get("wrong", [])) < MIN_WRONG:
+                        result["problems"].append(f"{tag}: only {len(entry.get('wrong', []))} wrong answers")
+                    if "check" in entry:
+                        j = ids.index(entry["check"])
+                    else:
+                        j = next(k for k in range(i + 1, len(cells)) if cells[k].cell_type == "code")
+                    check = cells[j].source
+                    for wrong in entry.get("wrong", []):
+                        result["tried"] += 1
+                        _, err = kernel.run(wrong["code"])
+                        if err:
+                            result["problems"].append(f"{tag}: the wrong answer {wrong['mistake']!r} itself fails "
+                                                      f"to run ({err}); write it so that it runs")
+                            continue
+                        text, err = kernel.run(check)
+                        said = verdict_of(text)
+                        if err or "Traceback" in text:
+                            result["problems"].append(f"{tag}: with {wrong['mistake']!r} the check cell raised "
+                                                      f"{err or text[-300:]}")
+                        elif not said.startswith("❌"):
+                            result["problems"].append(f"{tag}: {wrong['mistake']!r} was accepted: {said[:200]!r}")
+                        else:
+                            result["rejected"] += 1
+                            missing = [w for w in wrong.get("hint", []) if w.lower() not in said.lower()]
+                            if missing:
+                                result["problems"].append(f"{tag}: {wrong['mistake']!r} rejected, but the hint "
+                                                          f"lacks {missing}: {said[:300]!r}")
+                            else:
+                                result["named"] += 1
+                    # the student's stub: not answered yet
+                    kernel.run(strip_solution(cell.source))
+                    text, err = kernel.run(check)
+                    if err or "not answered yet" not in text.lower():
+                        result["problems"].append(f"{tag}: the untouched stub does not say 'not answered yet': "
+                                                  f"{err or verdict_of(text)[:200]!r}")
+                    # the solution, then its check: accepted
+                    _, err = kernel.run(cell.source)
+                    text, err2 = kernel.run(check)
+                    if err or err2 or not verdict_of(text).startswith("✅"):
+                        result["problems"].append(f"{tag}: the right answer is not accepted: "
+                                                  f"{err or err2 or verdict_of(text)[:200]!r}")
+                    skip.add(j)
+                    continue
+            kernel.run(cell.source)
+    finally:
+        kernel.close()
+    return result
+
+
+CATALOGUED = [p for p in series_notebooks() if (CATALOGUES / f"{p.stem}.toml").exists()]
+
+
+@pytest.mark.timeout(900)
+@pytest.mark.parametrize("path", CATALOGUED, ids=[p.stem for p in CATALOGUED])
+def test_checks_reject_the_catalogued_wrong_answers(path):
+    result = run_with_catalogue(path)
+    report = json.loads(REPORT.read_text()) if REPORT.exists() else {}
+    report[path.stem] = {k: v for k, v in result.items() if k not in ("problems", "missing")} | {
+        "missing": len(result["missing"])}
+    REPORT.parent.mkdir(parents=True, exist_ok=True)
+    REPORT.write_text(json.dumps(report, indent=2, sort_keys=True))
+    problems = list(result["problems"])
+    if path.stem in COMPLETE:
+        problems += [f"{m}: an exercise without a catalogue" for m in result["missing"]]
+    assert not problems, "\n".join(problems)
+
+
+def test_every_catalogue_names_a_notebook_and_is_well_formed():
+    stems = {p.stem for p in series_notebooks()}
+    for path in CATALOGUES.glob("*.toml"):
+        assert path.stem in stems, f"{path.name}: no notebook of that name"
+        for e in catalogue(path.stem):
+            assert re.fullmatch(r"[0-9a-zA-Z_-]+", str(e.get("cell", ""))), f"{path.name}: an exercise without cell"
+            for w in e.get("wrong", []):
+                assert {"mistake", "code", "hint"} <= set(w), f"{path.name} {e['cell']}: {w}"
+                assert w["hint"], f"{path.name} {e['cell']} {w['mistake']!r}: name the words the hint must hold"
