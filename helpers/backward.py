@@ -398,3 +398,57 @@ def check_gradient(answer, expected, *, what="gradient", expect=1e-7):
     if verdict.ok is False:
         return Verdict(False, f"{what}: {verdict.message.rstrip('.')}; {report.split(': ', 1)[1]}")
     return Verdict(False, report)
+
+
+def check_conv1d_backward(fn, cases=((10, 11, 3, 2), (11, 8, 2, 1), (12, 13, 4, 3))):
+    """Check a student's ``fn(x, w, g, stride) → (grad_x, grad_w)`` for a strided 1D convolution (no padding).
+
+    Runs ``fn`` on several random float signals (``cases``: (seed, length, kernel size, stride)) and compares
+    with :func:`conv2d_backward` on the signal as a 1×L image. An exception in ``fn`` becomes a ❌ verdict
+    quoting it; the usual mistakes (the pair swapped, the kernel flipped, the stride ignored, ``=`` for
+    ``+=``) are named when the result is exactly that.
+
+    >>> def right(x, w, g, stride=1):
+    ...     return conv2d_backward(x[None], w[None], g[None], stride=(1, stride))[0][0], conv2d_backward(
+    ...         x[None], w[None], g[None], stride=(1, stride))[1][0]
+    >>> check_conv1d_backward(right)  # doctest: +ELLIPSIS
+    ✅ Correct. ...
+    """
+    from .checks import Verdict, call_student, check_array
+
+    if fn is None:
+        return check_array(None, np.zeros(1), what="function's result")
+    verdict = None
+    for seed, length, k, stride in cases:
+        rng = np.random.default_rng(seed)
+        x, w = rng.normal(size=length), rng.normal(size=k)
+        g = rng.normal(size=(length - k) // stride + 1)
+        gx, gw, _ = conv2d_backward(x[None], w[None], g[None], stride=(1, stride))
+        gx, gw = gx[0], gw[0]
+        where = f"(signal of {length}, kernel of {k}, stride {stride})"
+        got = call_student(fn, x.copy(), w.copy(), g.copy(), stride, name="my_conv1d_backward")
+        if got is None or isinstance(got, Verdict):
+            return check_array(got, gx, what="function's result")
+        if not isinstance(got, (tuple, list)) or len(got) != 2:
+            return Verdict(False, f"Return the pair (grad_x, grad_w); got {describe(got)} {where}.")
+        if np.shape(got[0]) == gw.shape and np.shape(got[1]) == gx.shape and gx.shape != gw.shape:
+            return Verdict(False, f"The pair is swapped: return (grad_x, grad_w), grad_x first {where}.")
+        read = stride * (len(g) - 1) + k
+        one = conv2d_backward(x[None, :len(g) + k - 1], w[None], g[None])
+        cands_x = [(np.pad(one[0][0], (0, length - len(g) - k + 1)),
+                    "You ignored the stride: output i reads x[i·stride : i·stride + K]."),
+                   (conv2d_backward(x[None], w[None, ::-1], g[None], stride=(1, stride))[0][0],
+                    "You flipped the kernel: output i adds g[i]·w to the slice it read, w as it is.")]
+        last = np.zeros(length)
+        for i, gi in enumerate(g):
+            last[i * stride:i * stride + k] = gi * w
+        if stride < k:
+            cands_x.append((last, "Overlapping windows must add up (+=), not overwrite (=)."))
+        for part, expected, cands, name in [(got[0], gx, cands_x, "grad_x"), (got[1], gw, [
+                (one[1][0], "You ignored the stride: output i reads x[i·stride : i·stride + K].")], "grad_w")]:
+            v = check_array(part, expected, what=name, candidates=cands if read <= length else ())
+            if not v.ok:
+                return Verdict(False, f"{name} {where}: {v.message}")
+        verdict = Verdict(True, f"grad_x and grad_w agree with helpers.backward.conv2d_backward on {len(cases)} "
+                                "signals (strides 1 to 3, float values).")
+    return verdict

@@ -431,3 +431,28 @@ def test_gradient_report_and_check_gradient_spec_mistakes():
         check_gradient(a, None)
     v = check_gradient(["2", "4"], a)
     assert v.ok is False and "not text" in v.message
+
+
+def test_check_conv1d_backward_names_the_usual_mistakes_and_never_raises():
+    from helpers.backward import check_conv1d_backward
+
+    def solution(x, w, g, stride=1, assign=False, flip=False, ignore_stride=False, dtype=float):
+        gx, gw = np.zeros(len(x), dtype=dtype), np.zeros(len(w))
+        kernel = w[::-1] if flip else w
+        for i, gi in enumerate(g):
+            s = i * (1 if ignore_stride else stride)
+            if assign:
+                gx[s:s + len(w)] = gi * kernel
+            else:
+                gx[s:s + len(w)] += gi * kernel
+            gw += gi * x[s:s + len(w)]
+        return gx, gw
+
+    assert check_conv1d_backward(solution).ok is True
+    for kwargs, words in [({"assign": True}, "+="), ({"flip": True}, "flipped"),
+                          ({"ignore_stride": True}, "stride"), ({"dtype": int}, "integer array")]:
+        v = check_conv1d_backward(lambda x, w, g, stride=1, kw=kwargs: solution(x, w, g, stride, **kw))
+        assert v.ok is False and words in v.message, (kwargs, v)
+    assert "swapped" in check_conv1d_backward(lambda x, w, g, stride=1: solution(x, w, g, stride)[::-1]).message
+    assert check_conv1d_backward(lambda x, w, g, stride=1: None).ok is None
+    assert check_conv1d_backward(None).ok is None

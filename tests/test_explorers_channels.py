@@ -90,6 +90,13 @@ def test_kernel_stack_places_each_choice():
     assert np.array_equal(w[0, 0], KERNEL_BANK["vertical edge"]) and np.array_equal(w[1, 2], np.zeros((3, 3)))
 
 
+def test_kernel_stack_names_ignore_case_and_spaces():
+    w = kernel_stack({"k10": " Negate", "k12": "Vertical  Edge "})
+    assert np.array_equal(w[1, 0], KERNEL_BANK["negate"]) and np.array_equal(w[1, 2], KERNEL_BANK["vertical edge"])
+    with pytest.raises(ValueError, match="k11 must be one of"):
+        kernel_stack({"k11": "minus"})
+
+
 # --------------------------------------------------------------------------- the explorer's state
 def test_compute_on_the_photo_against_torch(explorer):
     from helpers.images import load_photo

@@ -54,6 +54,8 @@ def kernel_stack(choice: dict, n_out: int = 2, n_in: int = 3) -> np.ndarray:
         for c in range(n_in):
             key = f"k{o}{c}"
             name = choice.get(key, "zero")
+            if isinstance(name, str):                # " Negate" is "negate": case and spaces do not matter
+                name = " ".join(name.split()).lower()
             if name not in KERNEL_BANK:
                 raise ValueError(f"{key} must be one of {sorted(KERNEL_BANK)}, got {name!r}.")
             w[o, c] = KERNEL_BANK[name]

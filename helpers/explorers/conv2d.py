@@ -387,7 +387,7 @@ class KernelStepper(Explorer):
             terms = parts[0] + "".join(f" − {p[1:]}" if p.startswith("−") else f" + {p}" for p in parts[1:])
             terms = f" = {terms}"
         self.caption.set_text(
-            f"step {step + 1} of {s['n_steps']}:  out[{row}, {col}] = "
+            f"step {step} (of 0–{s['n_steps'] - 1}):  out[{row}, {col}] = "
             f"Σ x[{row}:{row + kh}, {col}:{col + kw}] ⊙ w{terms} = {decimals(s['sum'], short=True)}")
 
     def dynamic_artists(self) -> list:
