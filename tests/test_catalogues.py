@@ -43,6 +43,53 @@ def strip_solution(source: str) -> str:
     return strip(source)
 
 
+# Run in the kernel after a solution: prints the ways the answer would be written, one a line, for the answers
+# that are distinctive enough to look for (a number of 3 or more digits, a fraction, a shape, an array of 3 or
+# more numbers); nothing for the rest (a small count such as 2 turns up everywhere for other reasons).
+ANSWER_FORMS = """
+def _forms(a):
+    import numpy as _np
+    out = []
+    if isinstance(a, bool) or a is None:
+        return out
+    if isinstance(a, (int, _np.integer)) and abs(int(a)) >= 100:
+        out += [str(int(a)), f"{int(a):,}"]
+    elif isinstance(a, (float, _np.floating)) and not float(a).is_integer() and _np.isfinite(a):
+        out += [f"{float(a):.4g}"] if len(f"{float(a):.4g}") >= 4 else []
+    elif isinstance(a, tuple) and len(a) >= 2 and all(isinstance(v, (int, _np.integer)) for v in a) \
+            and _np.prod(a) >= 100:
+        out += ["×".join(map(str, a)), str(tuple(int(v) for v in a))]
+    elif isinstance(a, (list, _np.ndarray)):
+        arr = _np.asarray(a)
+        if arr.ndim == 1 and 3 <= arr.size <= 40 and arr.dtype.kind in "iu":
+            out += [" ".join(str(int(v)) for v in arr), ", ".join(str(int(v)) for v in arr)]
+    return out
+try:
+    print("\\n".join(_forms(answer)))
+except NameError:
+    pass
+"""
+
+
+def earlier_text(cells) -> str:
+    """What a student has read before: markdown, code and the stored text outputs of the cells."""
+    parts = []
+    for c in cells:
+        parts.append(c.source)
+        for out in c.get("outputs", []):
+            parts.append(out.get("text", "") if out.get("output_type") == "stream"
+                         else out.get("data", {}).get("text/plain", ""))
+    return "\n".join(p if isinstance(p, str) else "".join(p) for p in parts)
+
+
+def states_answer(forms, text):
+    """The first of the answer's written forms that ``text`` holds as a whole (not inside a longer number)."""
+    for form in forms:
+        if re.search(r"(?<![\w.])" + re.escape(form) + r"(?![\w]|\.\d)", text):
+            return form
+    return None
+
+
 class Kernel:
     """A python3 kernel in the notebooks' folder; run(code) → (text shown, error or None)."""
 
@@ -149,6 +196,14 @@ def run_with_catalogue(path: Path) -> dict:
                         result["problems"].append(f"{tag}: the right answer is not accepted: "
                                                   f"{err or err2 or verdict_of(text)[:200]!r}")
                     skip.add(j)
+                    # nothing before the exercise (text, outputs) nor its check cell's source states the answer
+                    shown, _ = kernel.run(ANSWER_FORMS)
+                    forms = [f for f in shown.strip().splitlines() if f]
+                    before = earlier_text(cells[:i]) + "\n" + cells[j].source
+                    form = states_answer(forms, before)
+                    if form:
+                        result["problems"].append(f"{tag}: the answer ({form}) is stated before the student "
+                                                  "answers: in the text or outputs above, or in the check cell")
                     continue
             kernel.run(cell.source)
     finally:
@@ -172,6 +227,24 @@ def test_checks_reject_the_catalogued_wrong_answers(path):
     if path.stem in COMPLETE:
         problems += [f"{m}: an exercise without a catalogue" for m in result["missing"]]
     assert not problems, "\n".join(problems)
+
+
+def test_the_give_away_search_finds_an_answer_and_only_the_answer():
+    import io
+    from contextlib import redirect_stdout
+
+    def forms(answer):
+        out = io.StringIO()
+        with redirect_stdout(out):
+            exec(ANSWER_FORMS, {"answer": answer})
+        return [f for f in out.getvalue().splitlines() if f]
+
+    assert states_answer(forms(1760), "the Linear layer receives 1760 numbers") == "1760"
+    assert states_answer(forms(1760), "17600 or 1760.5 or x1760") is None
+    assert states_answer(forms((10, 48, 68)), "out: 10×48×68") == "10×48×68"
+    assert states_answer(forms([-1, 1, -1, 0]), "np.convolve(x1, w) = [-1 1 -1 0]") == "-1 1 -1 0"
+    assert states_answer(forms(73856), "Conv2d(64, 128, 3): 73,856 parameters") == "73,856"
+    assert forms(3) == [] and forms(None) == []                  # too common to look for
 
 
 def test_every_catalogue_names_a_notebook_and_is_well_formed():
