@@ -540,3 +540,21 @@ def test_every_student_notebook_runs_top_to_bottom(student_dir, tmp_path):
         shown = json.dumps([c.get("outputs", []) for c in ran.cells], ensure_ascii=False)
         if has_exercise:
             assert "Not answered yet" in shown, f"{path.name}: no check said 'not answered yet'"
+
+
+# --- sentences for one version only ------------------------------------------------------------------------------
+def test_instructor_and_student_sentences_are_chosen_for_the_student():
+    text = ("Intro.\n<!-- instructor -->\n- This is the instructor version.\n<!-- /instructor -->\n"
+            "<!-- student\n- This is the student version.\n-->\n- Both.")
+    nb = new_notebook(cells=[new_markdown_cell(text)])
+    out = classroom.student_notebook(nb).cells[0].source
+    assert out == "Intro.\n- This is the student version.\n- Both."
+    assert classroom.student_text("no markers <!-- a comment -->") == "no markers <!-- a comment -->"
+
+
+def test_notebook_00_tells_each_reader_which_version_they_have():
+    nb = nbformat.read(ROOT / "notebooks" / "00_start_here.ipynb", as_version=4)
+    instructor = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    student = "\n".join(c.source for c in classroom.student_notebook(nb).cells if c.cell_type == "markdown")
+    assert "This is the instructor version" in instructor and "This is the student version" in student
+    assert "This is the instructor version" not in student and "<!--" not in student

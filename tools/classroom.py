@@ -199,8 +199,26 @@ def _drop_nbval_marker(source: str) -> str:
     return "".join(line for line in lines if line.strip() != NBVAL_MARKER)
 
 
+INSTRUCTOR_ONLY = re.compile(r"<!-- instructor -->.*?<!-- /instructor -->\n?", re.S)
+STUDENT_ONLY = re.compile(r"<!-- student\n(.*?)\n?-->\n?", re.S)
+
+
+def student_text(source: str) -> str:
+    r"""Markdown for the student version: ``<!-- instructor -->…<!-- /instructor -->`` removed, and the text of
+    ``<!-- student`` … ``-->`` comments shown (in the instructor version both markers are invisible comments).
+
+    >>> print(student_text("A\n<!-- instructor -->This is the instructor version.<!-- /instructor -->\n"
+    ...                    "<!-- student\nThis is the student version.\n-->\nB"))
+    A
+    This is the student version.
+    B
+    """
+    return STUDENT_ONLY.sub(lambda m: m.group(1) + "\n", INSTRUCTOR_ONLY.sub("", source))
+
+
 def student_notebook(nb, name: str = "notebook"):
-    """A copy of ``nb`` for students: solutions removed, outputs and widget state cleared."""
+    """A copy of ``nb`` for students: solutions removed, outputs and widget state cleared, and the sentences
+    marked for one version only (see :func:`student_text`) chosen for the student."""
     nb = copy.deepcopy(nb)
     nb.metadata.pop("widgets", None)
     for index, cell in enumerate(nb.cells):
@@ -229,6 +247,8 @@ def student_notebook(nb, name: str = "notebook"):
         elif tagged:
             cell.source = MARKDOWN_STUB
             cell.pop("attachments", None)
+        else:
+            cell.source = student_text(cell.source)
     return nb
 
 
