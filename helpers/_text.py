@@ -19,11 +19,13 @@ def number(v, digits: int = 4, *, sign: bool = True) -> str:
     """A number as a reader writes it: whole numbers without a decimal point, others to ``digits`` significant
     digits; with ``sign`` (default) a real minus sign.
 
-    >>> number(3.0), number(-2), number(0.1568), number(1 / 3, 2)
-    ('3', '−2', '0.1568', '0.33')
+    >>> number(3.0), number(-2), number(0.1568), number(1 / 3, 2), number(10.0000001)
+    ('3', '−2', '0.1568', '0.33', '10.0000001')
     """
     v = float(v)
     text = str(int(v)) if v.is_integer() else f"{v:.{digits}g}"
+    if not v.is_integer() and float(text) == round(v):    # 10.0000001 is not 10: show the digits that differ
+        text = next(t for t in (f"{v:.{d}g}" for d in range(digits, 18)) if float(t) != round(v))
     return minus(text) if sign else text
 
 

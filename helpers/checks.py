@@ -114,6 +114,9 @@ def check_array(answer, expected, *, what="answer", candidates=(), shape_hint=""
             return Verdict(False, f"Your {what} has shape {got.shape}; it should be {expected.shape}: the values may "
                                   "be right, but the leading axis of length 1 (one output channel) is missing — "
                                   "np.asarray(answer)[None] adds it.")
+        if got.ndim == 0 and expected.ndim >= 1:
+            return Verdict(False, f"You gave one number ({number(got)}); the {what} is an array of "
+                                  f"{expected.size} numbers: write all of them, e.g. [a, b, …].")
         msg = f"Your {what} has shape {got.shape}; it should be {expected.shape}."
         for cand_shape, why in shape_candidates:
             if tuple(cand_shape) == got.shape and tuple(cand_shape) != expected.shape:
@@ -465,8 +468,11 @@ def check_output_size_function(fn, name="my_output_size"):
             return (_not_answered(f"code (in {name}, result = None)") if n == 0 else
                     Verdict(False, f"{call} returned None: every path should end in return result."))
         if isinstance(got, (bool, np.bool_)) or not isinstance(got, (int, np.integer)):
-            hint = (" Use // (floor division): / gives a fraction." if isinstance(got, (float, np.floating))
-                    else "")
+            hint = ""
+            if isinstance(got, (float, np.floating)):
+                hint = (" Use // (floor division): / gives a fraction." if not float(got).is_integer() else
+                        " The value is whole, but it is a float: keep every step in ints (// and + 1, not np.floor "
+                        "or + 1.0), or wrap the result in int(…).")
             return Verdict(False, f"{call} = {got!r:.40}: a size is a whole number (an int).{hint}")
         if got != _sizes.conv_output_size(*case) and first_bad is None:
             first_bad = (call, got)
@@ -560,7 +566,8 @@ def check_shape(answer, expected, *, what="shape", layout=None):
     layout = _shape_layout(layout, expected, what)
     if answer is None:
         return _not_answered(what)
-    example = f"({', '.join(map(str, expected))}{',' if len(expected) == 1 else ''})"
+    # an example of the form, never the answer itself
+    example = next(e for e in ("(3, 32, 32)", "(1, 28, 28)", "(16,)") if e != str(tuple(expected)))
     if isinstance(answer, (str, bytes)):
         return Verdict(False, f"Give the {what} as a tuple of ints such as {example}, not as text; got {answer!r:.60}.")
     if hasattr(answer, "shape") and getattr(answer, "ndim", 0) >= 2:
@@ -570,7 +577,7 @@ def check_shape(answer, expected, *, what="shape", layout=None):
         return Verdict(False, f"Give the {what} as a tuple, even with one dimension: the number {answer} is "
                               f"written ({answer},) as a shape.")
     try:
-        items = tuple(answer.tolist() if isinstance(answer, np.ndarray) else answer)
+        items = tuple(answer.tolist() if hasattr(answer, "tolist") else answer)     # NumPy or torch 1-D ints
     except TypeError:
         items = None
     got = None if items is None else tuple(whole_or_none(v) for v in items)
@@ -1025,6 +1032,16 @@ def _layer_text(module):
     keys = ("in_channels", "out_channels", "kernel_size", "stride", "padding", "dilation", "groups",
             "in_features", "out_features", "start_dim", "end_dim", "output_size")
     attrs = {k: getattr(module, k) for k in keys if hasattr(module, k)}
+    for k in ("kernel_size", "stride", "padding", "dilation"):        # 2 and (2, 2), 'valid' and 0: the same
+        v = attrs.get(k)
+        if k == "padding" and v == "valid":
+            v = 0
+        if isinstance(v, int) and type(module).__name__.endswith("2d"):
+            v = (v, v)
+        if isinstance(v, list):
+            v = tuple(v)
+        if k in attrs:
+            attrs[k] = v
     if hasattr(module, "bias") and ("in_channels" in attrs or "in_features" in attrs):
         attrs["bias"] = module.bias is not None
     return type(module).__name__, attrs
@@ -1087,6 +1104,23 @@ def check_repaired_model(answer, reference, x, *, what="repaired model"):
             if attrs_a.get(key) != want:
                 return Verdict(False, f"Layer {i} ({name_a}) of your {what} has {key}={attrs_a.get(key)}; the "
                                       f"model asked for has {key}={want}. Change only what the exercise asks.")
+    # the layers are right: with the same weights, the forward pass must compute what the model asked for does
+    # (a class whose forward skips a ReLU has every layer and the right shape, and is still wrong)
+    mine_params, their_params = list(answer.parameters()), list(reference.parameters())
+    if [p.shape for p in mine_params] == [p.shape for p in their_params]:
+        import copy
+
+        twin = copy.deepcopy(reference)
+        with torch.no_grad():
+            for a, b in zip(mine_params, twin.parameters(), strict=True):
+                b.copy_(a)
+            probe = torch.randn(x.shape, generator=torch.Generator().manual_seed(0), dtype=x.dtype) if \
+                x.is_floating_point() else x
+            got_out, want_out = answer(probe), twin(probe)
+        if not torch.allclose(got_out, want_out, rtol=1e-4, atol=1e-5):
+            return Verdict(False, f"Your {what} has every layer asked for, but its forward pass does not use them "
+                                  "as asked: with the same weights it computes other numbers. Run the layers in "
+                                  "order, each on the output of the one before (is a ReLU or a pool skipped?).")
     return Verdict(True, f"It runs on the batch: output {shape_text(expected)}, and every layer is the one asked "
                          "for.")
 

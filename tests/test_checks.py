@@ -569,3 +569,57 @@ def test_check_conv_params_hints_name_the_mistake_without_the_count():
     v = checks.check_conv_params(64 * (64 * 25 + 1), 64, 64, 5, bias=False)
     assert v.ok is False and "bias=False" in v.message and "102400" not in v.message
     assert "280" not in checks.check_conv_params(270, 3, 10, 3).message
+
+
+# --- found by a student working 03 and 07 cold ------------------------------------------------------------------
+def test_a_repaired_model_whose_forward_skips_a_layer_is_rejected():
+    import torch
+    from torch import nn
+
+    ref = nn.Sequential(nn.Conv2d(3, 10, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(10 * 24 * 34, 2))
+    x = torch.zeros(4, 3, 50, 70)
+
+    class Skips(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.c, self.r, self.p = nn.Conv2d(3, 10, 3), nn.ReLU(), nn.MaxPool2d(2)
+            self.f, self.lin = nn.Flatten(), nn.Linear(10 * 24 * 34, 2)
+
+        def forward(self, x):
+            return self.lin(self.f(self.p(self.c(x))))               # no ReLU
+
+    class Uses(Skips):
+        def forward(self, x):
+            return self.lin(self.f(self.p(self.r(self.c(x)))))
+
+    said = checks.check_repaired_model(Skips(), ref, x)
+    assert not said and "forward pass" in said.message and "ReLU" in said.message
+    assert checks.check_repaired_model(Uses(), ref, x)
+    # the same settings written another way are the same layer
+    same = nn.Sequential(nn.Conv2d(3, 10, (3, 3), padding="valid"), nn.ReLU(), nn.MaxPool2d((2, 2)), nn.Flatten(),
+                         nn.Linear(10 * 24 * 34, 2))
+    assert checks.check_repaired_model(same, ref, x)
+
+
+def test_a_shape_as_a_tensor_is_a_shape_and_the_example_is_never_the_answer():
+    import torch
+
+    assert checks.check_shape(torch.tensor([10, 48, 68]), (10, 48, 68))
+    said = checks.check_shape("10, 48, 68", (3, 32, 32))
+    assert not said and "(3, 32, 32)" not in said.message and "text" in said.message
+
+
+def test_a_float_a_hair_from_a_whole_number_is_written_with_its_digits():
+    said = checks.check_number(10.0000001, 10, what="side")
+    assert not said and "10.0000001" in said.message
+    assert helpers._text.number(10.0000001) == "10.0000001" and helpers._text.number(0.1568) == "0.1568"
+
+
+def test_a_whole_float_from_a_size_function_is_told_to_stay_in_ints():
+    said = checks.check_output_size_function(lambda i, k, s=1, p=0, d=1: (i + 2 * p - d * (k - 1) - 1) // s + 1.0)
+    assert not said and "float" in said.message and "int" in said.message and "fraction" not in said.message
+
+
+def test_one_number_where_an_array_is_asked_for():
+    said = checks.check_conv1d(3, [0, 1, -1, 1, 1], [-1, 1], dilation=2)
+    assert not said and "one number" in said.message and "write all of them" in said.message
