@@ -1070,6 +1070,8 @@ def check_repaired_model(answer, reference, x, *, what="repaired model"):
     if not isinstance(answer, torch.nn.Module):
         return Verdict(False, f"Your {what} should be a PyTorch model such as nn.Sequential(…), got "
                               f"{describe(answer)}.")
+    if answer is reference:
+        return Verdict(False, f"That is the check's own model, not yours: build your {what} from the broken one.")
     with torch.no_grad():
         expected = tuple(reference(x).shape)
         try:

@@ -623,3 +623,12 @@ def test_a_whole_float_from_a_size_function_is_told_to_stay_in_ints():
 def test_one_number_where_an_array_is_asked_for():
     said = checks.check_conv1d(3, [0, 1, -1, 1, 1], [-1, 1], dilation=2)
     assert not said and "one number" in said.message and "write all of them" in said.message
+
+
+def test_the_checks_own_reference_model_is_not_an_answer():
+    import torch
+    from torch import nn
+
+    ref = nn.Sequential(nn.Flatten(), nn.Linear(12, 2))
+    said = checks.check_repaired_model(ref, ref, torch.zeros(4, 3, 2, 2))
+    assert not said and "check's own model" in said.message
