@@ -548,14 +548,15 @@ def check_conv_params(answer, in_channels, out_channels, kernel_size, bias=True)
     return v
 
 
-def check_shape(answer, expected, *, what="shape", layout=None):
+def check_shape(answer, expected, *, what="shape", layout=None, hints=None):
     """Check a tensor shape given as a tuple.
 
     ``layout`` names the dimensions with letters, e.g. ``"CHW"``, ``"NCHW"``, ``"HW"``, ``"OIHW"`` (a conv
     weight: C_out, C_in, KH, KW); by default a 3-dimensional shape is CHW, a 4-dimensional one NCHW (OIHW
     when ``what`` mentions a weight), others unnamed. A mix-up (channels last, height and width swapped,
     C_out and C_in swapped, the + 1 forgotten, half or twice the channels) is named only when the answer is
-    exactly that mix-up; otherwise the message says which dimension differs.
+    exactly that mix-up; otherwise the message says which dimension differs. ``hints`` maps the exercise's own
+    typical wrong shapes (tuples) to the misconception behind each, named when the answer is exactly that shape.
 
     >>> check_shape((10, 48, 68), (10, 48, 68))
     ✅ Correct. 10×48×68
@@ -564,6 +565,9 @@ def check_shape(answer, expected, *, what="shape", layout=None):
     """
     expected = _spec_shape(expected)
     layout = _shape_layout(layout, expected, what)
+    if hints is not None and not isinstance(hints, dict):
+        raise TypeError(f"hints must be a dict {{wrong shape: explanation}}, got {describe(hints)}.")
+    hints = {_spec_shape(k): _text(why, "a hint") for k, why in (hints or {}).items()}
     if answer is None:
         return _not_answered(what)
     # an example of the form, never the answer itself
@@ -586,6 +590,8 @@ def check_shape(answer, expected, *, what="shape", layout=None):
     text = shape_text(expected)
     if got == expected:
         return Verdict(True, text)
+    if got in hints:
+        return Verdict(False, hints[got])
     if len(got) == len(expected) and sorted(got) == sorted(expected):
         return Verdict(False, _order_diagnosis(got, expected, layout))
     if len(got) == len(expected) + 1 and got[1:] == expected:
@@ -897,29 +903,6 @@ def check_line_detector(answer, direction="diagonal", *, what="kernel"):
                          "test image.")
 
 
-def check_shape_hints(answer, expected, hints, *, what="shape", layout=None):
-    """:func:`check_shape` with the exercise's own typical wrong shapes: ``hints`` maps a wrong shape (a tuple)
-    to the misconception behind it, named when the answer is exactly that shape.
-
-    >>> check_shape_hints((10, 46, 66), (10, 11, 16), {(10, 46, 66): "You left out the pools."})
-    ❌ Not yet. You left out the pools.
-    """
-    expected = _spec_shape(expected)
-    if not isinstance(hints, dict):
-        raise TypeError(f"hints must be a dict {{wrong shape: explanation}}, got {describe(hints)}.")
-    hints = {_spec_shape(k): _text(why, "a hint") for k, why in hints.items()}
-    verdict = check_shape(answer, expected, what=what, layout=layout)
-    if verdict.ok is not False or isinstance(answer, (str, bytes)):
-        return verdict
-    try:
-        got = tuple(whole_or_none(v) for v in (answer.tolist() if isinstance(answer, np.ndarray) else answer))
-    except TypeError:
-        return verdict
-    if got != expected and got in hints:
-        return Verdict(False, hints[got])
-    return verdict
-
-
 def check_pool_shape(answer, input_shape, kernel_size, stride=None, padding=0, *, what="pooled shape", hints=None):
     """Check the shape (C, H, W) after a pooling layer on a C×H×W input, naming pooling's mistakes.
 
@@ -966,7 +949,7 @@ def check_pool_shape(answer, input_shape, kernel_size, stride=None, padding=0, *
                                                                      "shrinking.")
     add((c,), "A pooling layer keeps the three axes C×H×W, even when the height and width become small.")
     named.update(hints or {})
-    return check_shape_hints(answer, right, named, what=what)
+    return check_shape(answer, right, what=what, hints=named)
 
 
 def check_conv_shape(answer, input_shape, out_channels, kernel_size, stride=1, padding=0, dilation=1, *,
@@ -1024,7 +1007,7 @@ def check_conv_shape(answer, input_shape, out_channels, kernel_size, stride=1, p
         add((c, *hw), f"{kept} And: {why[0].lower()}{why[1:]}")
     add(right[1:], "A convolution's output keeps three axes, C×H×W: the channels come first.")
     named.update(hints or {})
-    return check_shape_hints(answer, right, named, what=what)
+    return check_shape(answer, right, what=what, hints=named)
 
 
 def _layer_text(module):

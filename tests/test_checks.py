@@ -475,10 +475,10 @@ def test_pool_shape_names_the_pooling_mistakes():
 
 
 def test_shape_hints_and_output_size_hints():
-    v = checks.check_shape_hints((10, 46, 66), (10, 11, 16), {(10, 46, 66): "You left out the pools."})
+    v = checks.check_shape((10, 46, 66), (10, 11, 16), hints={(10, 46, 66): "You left out the pools."})
     assert v.ok is False and v.message == "You left out the pools."
-    assert checks.check_shape_hints((10, 11, 16), (10, 11, 16), {(10, 46, 66): "x"})
-    assert "channels first" in checks.check_shape_hints((11, 16, 10), (10, 11, 16), {}).message
+    assert checks.check_shape((10, 11, 16), (10, 11, 16), hints={(10, 46, 66): "x"})
+    assert "channels first" in checks.check_shape((11, 16, 10), (10, 11, 16), hints={}).message
     assert "whole number" in checks.check_output_size(2.5, 5, 2, stride=2).message
     assert checks.check_output_size(18, 55, 3, stride=2, hints={18: "stride 3"}).message == "stride 3"
     assert checks.check_output_size(27, 55, 3, stride=2, hints={18: "stride 3"})
