@@ -29,7 +29,7 @@ NOTEBOOKS_ALONE := $(NBVAL_FLAGS) --timeout=$(shell echo $$((60 + $(CELL_TIMEOUT
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet -e '.[torch,test]'
 	touch $@
 
 $(VENV): $(VENV)/.installed
