@@ -24,7 +24,7 @@ NBVAL_FLAGS := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_san
 NOTEBOOKS_ALONE := $(NBVAL_FLAGS) --timeout=$(shell echo $$((60 + $(CELL_TIMEOUT) + 60))) \
   -o addopts="-p no:cacheprovider"
 
-.PHONY: lab test unit checks nbval execute lint student slides html bench clean browser-deps
+.PHONY: lab test unit checks nbval execute lint student slides html bench clean browser-deps hub hub-deps
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -55,7 +55,7 @@ browser-deps:
 # makes torch use its generic kernels instead of the AVX2/AVX-512 ones it picks here, as on a student's older
 # or different laptop; trained numbers change in their last digits. A notebook that passes strict nbval both
 # ways stores outputs that hold on other CPUs. Both runs always run; the target fails if either failed.
-test: $(VENV)/.installed browser-deps
+test: $(VENV)/.installed browser-deps hub-deps
 	@status=0; \
 	set -x; \
 	$(PY) -m pytest tests helpers notebooks $(NBVAL_FLAGS) || status=1; \
@@ -106,6 +106,31 @@ bench: $(VENV)/.installed   # torch timed with OpenMP's default wait policy (the
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check helpers tests notebooks benchmarks tools
+
+# --- the classroom hub (tools/hub/, docs/classroom.md) ---------------------------------------------------
+# configurable-http-proxy 5.3.0 from the npm registry; tools/hub/package-lock.json pins its dependencies
+# and their checksums
+HUB_PROXY := build/hub/node/node_modules/.bin/configurable-http-proxy
+
+$(HUB_PROXY): tools/hub/package.json tools/hub/package-lock.json
+	@command -v npm >/dev/null || { echo "npm is missing: apt-get install nodejs npm"; exit 1; }
+	mkdir -p build/hub/node
+	cp tools/hub/package.json tools/hub/package-lock.json build/hub/node/
+	npm ci --prefix build/hub/node --no-audit --no-fund --loglevel=error
+	touch $@
+
+# a local JupyterHub to try the series as a class would: builds the student version, commits it into
+# build/hub/upstream/, prints the nbgitpuller link; any name and password log in; Ctrl-C stops everything.
+# `make hub NB="notebooks/01_conv1d_by_hand.ipynb"` serves just that one, `ARGS="--port 0"` any free port.
+hub: $(VENV)/.installed $(HUB_PROXY)
+	$(PY) tools/hub/run_hub.py $(ARGS) $(NB)
+
+# Under CI the hub test must run, so the proxy is installed here (npm comes from browser-deps); elsewhere it
+# is installed when npm is there, and tests/test_hub.py skips with a message when it is not.
+hub-deps: browser-deps
+	@if command -v npm >/dev/null; then $(MAKE) --no-print-directory -f $(firstword $(MAKEFILE_LIST)) $(HUB_PROXY); \
+	elif [ -n "$$CI" ]; then echo "CI: npm is missing, so the hub test cannot run"; exit 1; \
+	else echo "npm is missing: tests/test_hub.py will skip (apt-get install nodejs npm to run it)"; fi
 
 clean:
 	rm -rf build
