@@ -12,7 +12,8 @@ NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 NB ?= $(NOTEBOOKS)
 # the notebooks that train a network: their stored numbers depend on the CPU's floating-point kernels
 TRAINING_NOTEBOOKS := notebooks/06_full_cnn.ipynb notebooks/08_backprop_through_conv.ipynb \
-  notebooks/09_beyond_classification.ipynb
+  notebooks/09_beyond_classification.ipynb notebooks/10_why_convolution_wins.ipynb \
+  notebooks/11_batchnorm_and_residuals.ipynb
 
 # Strict nbval: every stored output compared, this environment's kernel, the sanitizer for addresses and timings.
 # Every test has a time limit (pytest-timeout, `timeout` in pyproject.toml); a notebook cell may take nbval's
@@ -24,7 +25,7 @@ NBVAL_FLAGS := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_san
 NOTEBOOKS_ALONE := $(NBVAL_FLAGS) --timeout=$(shell echo $$((60 + $(CELL_TIMEOUT) + 60))) \
   -o addopts="-p no:cacheprovider"
 
-.PHONY: lab test unit checks nbval execute lint student slides html bench clean browser-deps hub hub-deps
+.PHONY: lab test unit checks nbval execute lint student slides html bench clean browser-deps hub hub-deps nbgrader
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -106,6 +107,11 @@ bench: $(VENV)/.installed   # torch timed with OpenMP's default wait policy (the
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check helpers tests notebooks benchmarks tools
+
+# build/nbgrader/: an nbgrader course, one assignment per notebook (source/NN_name/NN_name.ipynb), with the
+# nbgrader_config.py the series needs (README.md: grading with nbgrader). NB=… adds or rebuilds one assignment.
+nbgrader: $(VENV)/.installed
+	$(PY) tools/nbgrader_course.py $(NB)
 
 # --- the classroom hub (tools/hub/, docs/classroom.md) ---------------------------------------------------
 # configurable-http-proxy 5.3.0 from the npm registry; tools/hub/package-lock.json pins its dependencies

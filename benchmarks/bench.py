@@ -41,7 +41,12 @@ TARGETS = {
     "train_test_accuracy": (0.97, 0.97, ">="),
     "series_seconds": (120.0, 60.0, "<="),
     "import_seconds": (1.0, 0.3, "<="),
+    "numpy_notebook_start_seconds": (1.0, 1.0, "<="),
 }
+
+# the NumPy notebook whose start is timed, and its first code cells that run: the setup cell and the imports
+NUMPY_NOTEBOOK = ROOT / "notebooks" / "02_conv2d_by_hand.ipynb"
+NUMPY_START_CELLS = 2
 
 # the three layers of the conv2d figure: x shape, w shape; padding k // 2 keeps the size, as in most CNNs
 LAYERS = [((64, 3, 32, 32), (16, 3, 3, 3)), ((32, 16, 16, 16), (32, 16, 3, 3)), ((8, 1, 28, 28), (8, 1, 5, 5))]
@@ -235,6 +240,57 @@ def bench_import(runs=5):
     return min(times), f"median {statistics.median(times):.3f} s of {runs}"
 
 
+def bench_numpy_notebook_start(runs=5):
+    """A NumPy notebook's start without torch: a fresh python3 kernel, then notebook 02's setup and import cells.
+
+    Each run starts a kernel with ``jupyter_client``'s ``KernelManager`` (the python3 kernel of this
+    environment's python) in notebooks/, waits until it is ready and runs the first ``NUMPY_START_CELLS`` code
+    cells of ``NUMPY_NOTEBOOK``; the wall time from the start to the last cell's reply is one sample. torch is
+    hidden from the kernel, as after `pip install .` without the torch extra: a folder first on PYTHONPATH
+    holds a ``torch`` whose import raises ModuleNotFoundError. After the timed part each run asserts that
+    torch is not in the kernel's ``sys.modules``, and reads the kernel process's own CPU time. Returns the
+    median wall time and the details.
+    """
+    import tempfile
+
+    from jupyter_client.manager import KernelManager
+
+    code = [c for c in json.loads(NUMPY_NOTEBOOK.read_text(encoding="utf-8"))["cells"] if c["cell_type"] == "code"]
+    cells = ["".join(c["source"]) for c in code[:NUMPY_START_CELLS]]
+    walls, cpus = [], []
+    with tempfile.TemporaryDirectory() as hidden:
+        (Path(hidden) / "torch").mkdir()
+        (Path(hidden) / "torch" / "__init__.py").write_text(
+            "raise ModuleNotFoundError(\"No module named 'torch' (hidden by benchmarks/bench.py)\", name='torch')\n")
+        path = os.pathsep.join(p for p in (hidden, os.environ.get("PYTHONPATH")) if p)
+        env = dict(os.environ, PYTHONPATH=path)
+        for _ in range(runs):
+            km = KernelManager(kernel_name="python3")
+            start = time.perf_counter()
+            km.start_kernel(cwd=str(NUMPY_NOTEBOOK.parent), env=env)
+            kc = km.client()
+            kc.start_channels()
+            try:
+                kc.wait_for_ready(timeout=120)
+                for cell in cells:
+                    reply = kc.execute_interactive(cell, timeout=120, output_hook=lambda msg: None, allow_stdin=False)
+                    if reply["content"]["status"] != "ok":
+                        raise RuntimeError(f"{NUMPY_NOTEBOOK.name}: a setup cell failed: {reply['content']}")
+                walls.append(time.perf_counter() - start)
+                asked = kc.execute_interactive("import sys, time", timeout=60, allow_stdin=False, user_expressions={
+                    "torch": "'torch' in sys.modules", "cpu": "time.process_time()"})["content"]["user_expressions"]
+                loaded, cpu = (asked[k]["data"]["text/plain"] for k in ("torch", "cpu"))
+                assert loaded == "False", f"the kernel imported torch while running {NUMPY_NOTEBOOK.name}'s setup"
+                cpus.append(float(cpu))
+            finally:
+                kc.stop_channels()
+                km.shutdown_kernel(now=True)
+    return statistics.median(walls), (
+        f"median of {runs} fresh kernels: {statistics.median(walls):.2f} s wall (each: "
+        f"{', '.join(f'{w:.2f}' for w in walls)}), kernel CPU {statistics.median(cpus):.2f} s; "
+        f"{NUMPY_NOTEBOOK.name}'s first {NUMPY_START_CELLS} code cells, torch hidden and not imported")
+
+
 # --------------------------------------------------------------------------- report
 def verdict(key, value):
     bar, goal, op = TARGETS[key]
@@ -258,6 +314,8 @@ def run(mode="full"):
     smoke = mode == "smoke"
     results, details = dict.fromkeys(TARGETS, math.nan), {"environment": environment()}
     results["import_seconds"], details["import_seconds"] = bench_import(runs=1 if smoke else 5)
+    results["numpy_notebook_start_seconds"], details["numpy_notebook_start_seconds"] = (
+        bench_numpy_notebook_start(runs=1 if smoke else 5))
     # the widgets first: torch's and BLAS's idle threads keep spinning for a while after a threaded call
     results["widget_redraw_ms"], details["widget_redraw_ms"] = (bench_widget_redraw(repeats=1, max_states=2)
                                                                 if smoke else bench_widget_redraw())

@@ -4,28 +4,53 @@ Every check returns a :class:`Verdict`: it shows as one short message in the not
 when the answer is right, and says which entries differ and the likely misconception when it is
 not. A check never modifies the arrays it is given. An answer of ``None`` (the student version's
 stub) gives "not answered yet" instead of an error.
+
+Under an autograder (``CNN_GRADING=1``) the public checks, decorated with :func:`helpers.grading.graded`,
+raise ``AssertionError`` with the verdict's text instead of returning a ❌ or ⏳ verdict (the outermost check
+only; see :mod:`helpers.grading`). Every new public check gets the decorator.
 """
 
 from __future__ import annotations
 
 import math
+import sys
 
 import numpy as np
 
 from . import conv as _conv
+from . import grading as _grading
 from . import pool as _pool
 from . import sizes as _sizes
 from ._text import number
 from ._text import shape as shape_text
 from ._validate import describe, flag, int_param, pair, real, whole, whole_or_none
+from .grading import graded
 
 
 class Verdict:
-    """The outcome of a check: ``ok`` is True (right), False (wrong) or None (not answered yet)."""
+    """The outcome of a check: ``ok`` is True (right), False (wrong) or None (not answered yet).
+
+    Under grading (``CNN_GRADING=1``, see :mod:`helpers.grading`) a ❌ or ⏳ verdict made by notebook code
+    itself, outside any check, raises ``AssertionError`` with its text, as a check's verdict does.
+    """
 
     def __init__(self, ok, message: str):
         self.ok = ok
         self.message = message
+        if ok is not True and _grading.fails(self, sys._getframe(1)):
+            raise AssertionError(str(self))
+
+    def __getattr__(self, name):
+        # Under grading, IPython shows a verdict that ends a cell with this method: as display data, not as the
+        # cell's result, which nbgrader reads as partial credit (a number of points; it warns about any other).
+        if name == "_ipython_display_" and _grading.grading():
+            return self._display
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def _display(self):
+        from IPython.display import display
+
+        display({"text/plain": repr(self)}, raw=True)
 
     def __bool__(self):
         return self.ok is True
@@ -84,6 +109,7 @@ def _diff_text(got, expected, limit=4):
     return f"{len(bad)} of {expected.size} entries differ: " + "; ".join(parts) + more + "."
 
 
+@graded
 def check_array(answer, expected, *, what="answer", candidates=(), shape_hint="", shape_candidates=()):
     """Compare an array answer with ``expected``; ``candidates`` are (wrong_array, explanation) pairs.
 
@@ -253,6 +279,7 @@ def _forgot_plus_one(shape, spatial, pool=False):
                     "where the + 1 is the first position).")]
 
 
+@graded
 def check_conv1d(answer, x, w, b=None, stride=1, padding=0, dilation=1):
     """Check a hand-computed 1D cross-correlation of signal ``x`` with filter ``w``.
 
@@ -270,6 +297,7 @@ def check_conv1d(answer, x, w, b=None, stride=1, padding=0, dilation=1):
                        shape_hint=f"Length should be ⌊(L + 2p − d(K − 1) − 1)/s⌋ + 1 = {expected.shape[-1]}.")
 
 
+@graded
 def check_conv2d(answer, x, w, b=None, stride=1, padding=0, dilation=1, *, candidates=()):
     """Check a hand-computed 2D cross-correlation (the seeds' form: x (H, W), w (KH, KW), or channel forms).
 
@@ -323,6 +351,7 @@ def _pool_keeping_leftovers(x, kernel_size, stride, mode):
     return out
 
 
+@graded
 def check_pool2d(answer, x, kernel_size, stride=None, padding=0, mode="max", *, candidates=()):
     """Check a hand-computed max or average pooling.
 
@@ -376,6 +405,7 @@ def check_pool2d(answer, x, kernel_size, stride=None, padding=0, mode="max", *, 
                        shape_candidates=_forgot_plus_one(expected.shape, 2, pool=True))
 
 
+@graded
 def check_output_size(answer, size, kernel_size, stride=1, padding=0, dilation=1, *, hints=None):
     """Check an output length computed with ``⌊(i + 2p − d(k − 1) − 1)/s⌋ + 1``.
 
@@ -427,6 +457,7 @@ def check_output_size(answer, size, kernel_size, stride=1, padding=0, dilation=1
                           f"k={kernel_size}, s={stride}, p={padding}, d={dilation}.")
 
 
+@graded
 def check_output_size_function(fn, name="my_output_size"):
     """Check a student's ``fn(i, k, s=1, p=0, d=1)`` against ``helpers.conv_output_size`` on many configurations.
 
@@ -486,6 +517,7 @@ def check_output_size_function(fn, name="my_output_size"):
                           f"{first_bad[1]}. Use ⌊(i + 2p − d(k − 1) − 1)/s⌋ + 1.")
 
 
+@graded
 def check_number(answer, expected, *, what="answer", hints=None, tolerance=0.0, whole=False):
     """Check a single number; ``hints`` maps typical wrong values to the misconception behind them.
 
@@ -518,6 +550,7 @@ def check_number(answer, expected, *, what="answer", hints=None, tolerance=0.0, 
     return Verdict(False, f"Your {what} {number(value)} is {direction}.")
 
 
+@graded
 def check_conv_params(answer, in_channels, out_channels, kernel_size, bias=True):
     """Check a parameter count for a conv layer: ``C_out·(C_in·KH·KW + 1)`` (no ``+ 1`` without bias).
 
@@ -548,6 +581,7 @@ def check_conv_params(answer, in_channels, out_channels, kernel_size, bias=True)
     return v
 
 
+@graded
 def check_shape(answer, expected, *, what="shape", layout=None, hints=None):
     """Check a tensor shape given as a tuple.
 
@@ -693,6 +727,7 @@ def _spec_shape(expected):
     return got
 
 
+@graded
 def check_output_shape(answer, input_shape, kernel_shape, *, what="output shape"):
     """Check the (rows, columns) of a KH×KW kernel on an H×W image, no padding, stride 1: (H − KH + 1, W − KW + 1).
 
@@ -755,6 +790,7 @@ def _describe_trial(x, w):
     return f"a {x.shape[0]}×{x.shape[1]} image and a {w.shape[0]}×{w.shape[1]} kernel"
 
 
+@graded
 def check_conv2d_function(fn, *, name="my_conv2d"):
     """Run a student's ``fn(x, w)`` (2D cross-correlation, no padding, stride 1) on several inputs.
 
@@ -838,6 +874,7 @@ def check_conv2d_function(fn, *, name="my_conv2d"):
                          "square and non-square images and kernels.")
 
 
+@graded
 def check_line_detector(answer, direction="diagonal", *, what="kernel"):
     """Check a 3×3 kernel meant to detect a thin bright line (``direction``: "diagonal" top-left to bottom-right,
     "antidiagonal", "vertical" or "horizontal") by what it does on several images.
@@ -903,6 +940,7 @@ def check_line_detector(answer, direction="diagonal", *, what="kernel"):
                          "test image.")
 
 
+@graded
 def check_pool_shape(answer, input_shape, kernel_size, stride=None, padding=0, *, what="pooled shape", hints=None):
     """Check the shape (C, H, W) after a pooling layer on a C×H×W input, naming pooling's mistakes.
 
@@ -952,6 +990,7 @@ def check_pool_shape(answer, input_shape, kernel_size, stride=None, padding=0, *
     return check_shape(answer, right, what=what, hints=named)
 
 
+@graded
 def check_conv_shape(answer, input_shape, out_channels, kernel_size, stride=1, padding=0, dilation=1, *,
                      what="shape", hints=None):
     """Check the shape (C, H, W) after a ``Conv2d`` on a C×H×W input, naming the convolution's mistakes.
@@ -1030,6 +1069,7 @@ def _layer_text(module):
     return type(module).__name__, attrs
 
 
+@graded
 def check_repaired_model(answer, reference, x, *, what="repaired model"):
     """Check a repaired PyTorch model: it runs on ``x``, gives the reference's output shape and has the
     reference's layers, in order, with the same settings (types, channels, features, kernel, stride…).
@@ -1110,6 +1150,7 @@ def check_repaired_model(answer, reference, x, *, what="repaired model"):
                          "for.")
 
 
+@graded
 def check_true(condition, message_ok: str, message_wrong: str):
     """A verdict from a condition computed in the notebook (for thresholds such as test accuracy).
 
@@ -1157,6 +1198,7 @@ def _likely_cause(error: BaseException) -> str:
     return "The message names what went wrong; the traceback you get by calling the function yourself names the line."
 
 
+@graded
 def call_student(fn, *args, name="your function", **kwargs):
     """Run a student's function: its result, or a ❌ Verdict quoting the exception it raised and its likely cause.
 
@@ -1197,6 +1239,7 @@ def _args_text(args):
     return ", ".join(parts)
 
 
+@graded
 def check_function(fn, reference, cases, *, name="your function", candidates=(), causes=(), shape_candidates=()):
     """Run a student's function on several inputs (argument tuples) and compare each result with ``reference``.
 
@@ -1262,6 +1305,7 @@ def check_function(fn, reference, cases, *, name="your function", candidates=(),
     return Verdict(True, f"{name} agrees with the reference on all {len(cases)} inputs.")
 
 
+@graded
 def check_choice(answer, expected, options, *, what="answer", hints=None):
     """Check a text answer chosen from ``options``: case, surrounding spaces and doubled spaces do not matter.
 

@@ -11,12 +11,12 @@ from __future__ import annotations
 import json
 import queue
 import re
-import tomllib
 from pathlib import Path
 
 import nbformat
 import pytest
 from conftest import ROOT, series_notebooks
+from exercises import catalogue, check_index  # tools/exercises.py: the rule's one home
 
 CATALOGUES = ROOT / "tests" / "catalogues"
 REPORT = ROOT / "build" / "checks_report.json"
@@ -25,13 +25,6 @@ pytestmark = pytest.mark.notebooks
 # notebooks whose every exercise must have a catalogue of at least MIN_WRONG wrong answers
 COMPLETE: set[str] = {p.stem for p in series_notebooks()}
 MIN_WRONG = 2
-
-
-def catalogue(stem: str) -> list[dict]:
-    path = CATALOGUES / f"{stem}.toml"
-    if not path.exists():
-        return []
-    return tomllib.loads(path.read_text(encoding="utf-8")).get("exercise", [])
 
 
 def exercise_cells(nb) -> list:
@@ -156,10 +149,12 @@ def run_with_catalogue(path: Path) -> dict:
                     result["with_catalogue"] += 1
                     if len(entry.get("wrong", [])) < MIN_WRONG:
                         result["problems"].append(f"{tag}: only {len(entry.get('wrong', []))} wrong answers")
-                    if "check" in entry:
-                        j = ids.index(entry["check"])
-                    else:
-                        j = next(k for k in range(i + 1, len(cells)) if cells[k].cell_type == "code")
+                    j = check_index(cells, i, entry)
+                    if j is None:
+                        result["problems"].append(f"{tag}: no check cell (no code cell follows it, or the "
+                                                  "catalogue's check id is not in the notebook)")
+                        kernel.run(cell.source)
+                        continue
                     check = cells[j].source
                     for wrong in entry.get("wrong", []):
                         result["tried"] += 1
