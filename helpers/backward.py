@@ -16,6 +16,12 @@ as torch does); average pooling spreads it evenly over the window. ReLU lets a g
 its input was positive.
 
 :func:`numeric_gradient` (centred differences) and :func:`relative_error` check any of these by brute force.
+
+Notebook 08 teaches these rules (sections 2–5) and then has the student write two of them (section 6):
+:func:`check_conv2d_backward` and :func:`check_max_pool2d_backward` judge the student's functions against
+:func:`conv2d_backward` and :func:`max_pool2d_backward`, and name the usual mistakes, listed by
+:func:`conv2d_backward_mistakes` and :func:`max_pool2d_backward_mistakes`. ``tests/test_backward_checks.py``
+keeps the notebook's solutions equal to these functions and to torch autograd.
 """
 
 from __future__ import annotations
@@ -27,10 +33,13 @@ import numpy as np
 from . import conv as _conv
 from . import pool as _pool
 from ._validate import as_array, describe, real
+from .grading import graded
 
 __all__ = [
-    "avg_pool2d_backward", "check_gradient", "conv2d_backward", "conv2d_backward_naive", "gradient_report",
-    "max_pool2d_backward", "numeric_gradient", "relative_error", "relu_backward",
+    "CONV2D_BACKWARD_CASES", "MAX_POOL2D_BACKWARD_CASES", "avg_pool2d_backward", "check_conv1d_backward",
+    "check_conv2d_backward", "check_gradient", "check_max_pool2d_backward", "conv2d_backward",
+    "conv2d_backward_mistakes", "conv2d_backward_naive", "gradient_report", "max_pool2d_backward",
+    "max_pool2d_backward_mistakes", "numeric_gradient", "relative_error", "relu_backward",
 ]
 
 
@@ -369,6 +378,7 @@ def gradient_report(a, b, *, name="gradient", expect=1e-7):
     return f"{name}: relative error {_magnitude(err)} (expect < {_bound_text(expect)} in {dtype}) {mark}"
 
 
+@graded
 def check_gradient(answer, expected, *, what="gradient", expect=1e-7):
     """Check a gradient the student computed against a reference: right when the relative error < ``expect``.
 
@@ -400,6 +410,7 @@ def check_gradient(answer, expected, *, what="gradient", expect=1e-7):
     return Verdict(False, report)
 
 
+@graded
 def check_conv1d_backward(fn, cases=((10, 11, 3, 2), (11, 8, 2, 1), (12, 13, 4, 3))):
     """Check a student's ``fn(x, w, g, stride) → (grad_x, grad_w)`` for a strided 1D convolution (no padding).
 
@@ -452,3 +463,409 @@ def check_conv1d_backward(fn, cases=((10, 11, 3, 2), (11, 8, 2, 1), (12, 13, 4, 
         verdict = Verdict(True, f"grad_x and grad_w agree with helpers.backward.conv2d_backward on {len(cases)} "
                                 "signals (strides 1 to 3, float values).")
     return verdict
+
+
+# --------------------------------------------------------------------------- checks of a student's 2D backward passes
+def _conv_case_text(n, c_in, c_out, h, wd, kh, kw, stride, padding):
+    images = "1 image" if n == 1 else f"{n} images"
+    return (f"{images}, {c_in}→{c_out} channels, a {h}×{wd} input, a {kh}×{kw} kernel, stride {stride}, "
+            f"padding {padding}")
+
+
+# (seed, N, C_in, C_out, H, W, KH, KW, stride, padding). Small, so that a version with four loops runs them at once,
+# and in this order so that each usual mistake shows early and alone: one image and one channel; then C_in = C_out
+# (a kernel used with its two channel axes swapped still runs, and is named) with a 3×2 kernel and padding 1;
+# stride 2 with a row and a column that no window reads; stride 2 with padding, with N, C_in and C_out all
+# different (a sum over the wrong axis shows in the shape).
+CONV2D_BACKWARD_CASES = (
+    (40, 1, 1, 1, 5, 5, 3, 3, 1, 0),
+    (41, 2, 2, 2, 5, 6, 3, 2, 1, 1),
+    (42, 3, 2, 4, 6, 6, 3, 3, 2, 0),
+    (43, 2, 3, 4, 7, 5, 3, 3, 2, 1),
+)
+
+_FLIP = ("The kernel's orientation is off — flip it: ∂L/∂x is the *full* convolution of g with the *flipped* "
+         "kernel (w[:, :, ::-1, ::-1]), which is the same as each output position stamping g · w, as it is, back "
+         "on the window it read. Sliding the unflipped w over g, or stamping the flipped kernel, gives yours.")
+_STRIDE = ("You did not spread g by the stride: with stride s, output (i, j) read the window at (i·s, j·s), so "
+           "g's entries must sit s pixels apart (s − 1 zeros between them) before the full convolution — or, "
+           "in a loop, the window starts at i * stride, not at i.")
+_PLUS = ("Overlapping windows share pixels: add each window's contribution (+=) instead of overwriting "
+         "it (=).")
+
+
+def _overwrite_stamps(xp, w, g, stride, per_position):
+    """Wrong on purpose: the stamps of ∂L/∂x and the pushes of ∂L/∂w written with = instead of +=."""
+    n_img, _, _, _ = xp.shape
+    c_out, _, kh, kw = w.shape
+    dx = np.zeros(xp.shape)
+    dw = np.zeros(w.shape)
+    for i in range(g.shape[2]):
+        for j in range(g.shape[3]):
+            win = (slice(None), slice(None), slice(i * stride, i * stride + kh),
+                   slice(j * stride, j * stride + kw))
+            if per_position:        # vectorised over images and kernels, one position at a time
+                dx[win] = np.tensordot(g[:, :, i, j], w, axes=(1, 0))
+                dw = np.tensordot(g[:, :, i, j], xp[win], axes=(0, 0))
+            else:                   # one scalar g at a time
+                for n in range(n_img):
+                    for o in range(c_out):
+                        dx[(n,) + win[1:]] = g[n, o, i, j] * w[o]
+                        dw[o] = g[n, o, i, j] * xp[(n,) + win[1:]]
+    return dx, dw
+
+
+def conv2d_backward_mistakes(x, w, grad_out, stride, padding):
+    """The usual wrong answers for (dx, dw, db) of a batched convolution, each with the misconception behind it.
+
+    Returns a dict ``{"dx": [...], "dw": [...], "db": [...], "dx_shapes": [...], "dw_shapes": [...],
+    "db_shapes": [...]}`` of (array, explanation) and (shape, explanation) pairs, for
+    :func:`helpers.checks.check_array`'s ``candidates`` and ``shape_candidates``. Shapes: x (N, C_in, H, W),
+    w (C_out, C_in, KH, KW), grad_out (N, C_out, H', W'); stride and padding are whole numbers. A mistake that
+    gives the right numbers for these inputs (a flip of a symmetric kernel, say) is left out by ``check_array``.
+    Used by :func:`check_conv2d_backward` and by the tests that build each mistake as a function.
+
+    >>> x, w = np.ones((1, 1, 3, 3)), np.arange(4.0).reshape(1, 1, 2, 2)
+    >>> wrong = conv2d_backward_mistakes(x, w, np.ones((1, 1, 2, 2)), 1, 0)
+    >>> "flip" in wrong["dx"][0][1]
+    True
+    """
+    x, w, g = (np.asarray(a, dtype=np.float64) for a in (x, w, grad_out))
+    s, p = int(stride), int(padding)
+    n, c_in, h, wd = x.shape
+    c_out, _, kh, kw = w.shape
+    ho, wo = g.shape[2:]
+    xp = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)))
+    hp, wp = xp.shape[2:]
+    dx, dw, db = conv2d_backward(x, w, g, stride=s, padding=p)
+    dx_pad = np.zeros(xp.shape)
+    stamped = _conv.conv_transpose2d(g, w, stride=s)
+    dx_pad[:, :, :stamped.shape[2], :stamped.shape[3]] = stamped
+
+    def crop(a):
+        return a[:, :, p:p + h, p:p + wd]
+
+    out = {key: [] for key in ("dx", "dw", "db", "dx_shapes", "dw_shapes", "db_shapes")}
+    out["dx"].append((conv2d_backward(x, w[:, :, ::-1, ::-1], g, stride=s, padding=p)[0], _FLIP))
+    if s > 1:
+        step1 = np.zeros(xp.shape)
+        region = (slice(None), slice(None), slice(0, ho + kh - 1), slice(0, wo + kw - 1))
+        step1[region] = _conv.conv_transpose2d(g, w)
+        out["dx"].append((crop(step1), _STRIDE))
+        out["dw"].append((conv2d_backward(xp[region], w, g)[1], _STRIDE))
+        full = (n, c_in, ho + kh - 1, wo + kw - 1)
+        out["dx_shapes"] += [(full, _STRIDE), ((n, c_in, full[2] - 2 * p, full[3] - 2 * p), _STRIDE)]
+        out["dw_shapes"].append(((c_out, c_in, hp - ho + 1, wp - wo + 1), _STRIDE))
+    if p > 0:
+        out["dx_shapes"].append((xp.shape, f"That is the gradient of the padded input ({hp}×{wp}): crop the "
+                                           f"padding off, {p} row(s) and column(s) on every side "
+                                           "(dx_pad[:, :, p:p + H, p:p + W])."))
+        one_side = "You cropped the padding off one side only: drop p rows and columns on every side."
+        out["dx"] += [(dx_pad[:, :, :h, :wd], one_side), (dx_pad[:, :, 2 * p:, 2 * p:], one_side)]
+        unpadded = np.pad(x, ((0, 0), (0, 0), (0, 2 * p), (0, 2 * p)))
+        out["dw"].append((conv2d_backward(unpadded, w, g, stride=s)[1],
+                          "Your dw read the windows from x without its padding: pad x first (x_pad), then output "
+                          "(i, j) read x_pad[:, :, i·s : i·s + KH, j·s : j·s + KW]."))
+    reach = (s * (ho - 1) + kh - 2 * p, s * (wo - 1) + kw - 2 * p)
+    if reach != (h, wd):
+        out["dx_shapes"].append(((n, c_in) + reach, "Pixels that no window read (at the bottom or right, with a "
+                                                     "stride) still need an entry in dx: their gradient is 0, and "
+                                                     "dx has the shape of x."))
+    for per_position in (False, True):
+        ox, ow = _overwrite_stamps(xp, w, g, s, per_position)
+        out["dx"].append((crop(ox), _PLUS))
+        out["dw"].append((ow, "Every output position (and every image) adds its push to dw: use +=, "
+                              "not =."))
+    if c_in == c_out:
+        swapped = ("You used w[c, o] where w[o, c] belongs: dx of input channel c collects g of every output "
+                   "channel o times w[o, c]. In the full-convolution form, swap w's two channel axes: "
+                   "w.transpose(1, 0, 2, 3), then flip.")
+        out["dx"].append((conv2d_backward(x, w.transpose(1, 0, 2, 3), g, stride=s, padding=p)[0], swapped))
+        out["dw"].append((dw.transpose(1, 0, 2, 3), "Your dw has its two channel axes swapped: dw[o, c] pairs "
+                                                    "output channel o's g with input channel c's pixels "
+                                                    "(shape (C_out, C_in, KH, KW), like w)."))
+    else:
+        out["dw_shapes"].append(((c_in, c_out, kh, kw), f"dw has w's shape (C_out, C_in, KH, KW) = {w.shape}; "
+                                                        "yours has the two channel axes swapped."))
+    out["dw"].append((dw[:, :, ::-1, ::-1], "Your dw is flipped: tap (u, v) pairs g[n, o, i, j] with "
+                                            "x_pad[n, c, i·s + u, j·s + v], no flip."))
+    if n > 1:
+        out["dw"] += [(conv2d_backward(x[:1], w, g[:1], stride=s, padding=p)[1],
+                       "Your dw holds the first image's contribution only: sum it over the batch."),
+                      (conv2d_backward(x[-1:], w, g[-1:], stride=s, padding=p)[1],
+                       "Your dw holds the last image's contribution only (= instead of +=?): sum it over the "
+                       "batch."),
+                      (dw / n, "Your dw is the batch mean; dw is the plain sum over the batch of every image's "
+                               "contribution (any 1/N of the loss is already inside g).")]
+        out["db"].append((db / n, "db is the plain sum of g over the batch and over all positions, not a mean."))
+    out["db"] += [(db / (ho * wo), "db is the plain sum of g over all positions (and the batch), not a mean."),
+                  (db / (n * ho * wo), "db is the plain sum of g over the batch and all positions, not a mean.")]
+    out["dw_shapes"].append(((n,) + w.shape, "One dw for the whole batch, with w's shape: sum the images' "
+                                             "contributions over the batch."))
+    out["dx_shapes"].append((x.shape[1:], "dx has one gradient per image: keep the batch axis, shape "
+                                          "(N, C_in, H, W) like x."))
+    out["db_shapes"].append(((n, c_out), "db needs the sum over the batch too, not just over the positions: "
+                                         "g.sum(axis=(0, 2, 3)), one number per output channel."))
+    out["db_shapes"].append(((n,), "db has one number per output channel, shape (C_out,): sum g over the batch "
+                                   "and the positions, axis=(0, 2, 3)."))
+    out["db_shapes"].append(((), "db has one number per output channel, shape (C_out,), not one number: sum g "
+                                 "over the batch and the positions only, axis=(0, 2, 3)."))
+    out["db_shapes"].append(((c_out, ho, wo), "db needs the sum over the positions (i, j) too, not just over the "
+                                              "batch: g.sum(axis=(0, 2, 3)), one number per output channel."))
+    return out
+
+
+def _as_parts(got, n_parts, names):
+    """The student's result as a tuple of ``n_parts`` parts, or a message saying what it is instead."""
+    if isinstance(got, (tuple, list)) and len(got) == n_parts:
+        return tuple(got), None
+    if isinstance(got, (tuple, list)):
+        return None, f"Return the {n_parts} gradients ({', '.join(names)}); your function returned {len(got)} items."
+    return None, f"Return the tuple ({', '.join(names)}); your function returned {describe(got)}."
+
+
+def _listed(names):
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _compare_part(answer, expected, what, candidates=(), shape_candidates=()):
+    """:func:`helpers.checks.check_array` for one part of a result, a wrong shape explained first.
+
+    An answer whose shape is one of ``shape_candidates`` gets that explanation, before ``check_array``'s
+    general guesses about shapes.
+    """
+    from .checks import Verdict, answer_array, check_array
+
+    got = answer_array(answer, what)
+    if isinstance(got, Verdict):
+        return got
+    want = np.shape(expected)
+    if got.shape != want:
+        for shape, why in shape_candidates:
+            if tuple(shape) == got.shape:
+                return Verdict(False, f"Your {what} has shape {_shape_text(got.shape)}; it should be "
+                                      f"{_shape_text(want)}. {why}")
+    return check_array(got, expected, what=what, candidates=candidates)
+
+
+def _parts_report(verdicts):
+    """One message from the verdicts of a result's parts: which are right, and what is wrong with the others.
+
+    >>> from helpers.checks import Verdict
+    >>> _parts_report({"dx": Verdict(False, "Flip it."), "dw": Verdict(True, ""), "db": Verdict(False, "Flip it.")})
+    'dw is right. dx and db: Flip it.'
+    """
+    good = [key for key, v in verdicts.items() if v.ok]
+    by_message = {}
+    for key, v in verdicts.items():
+        if not v.ok:
+            by_message.setdefault(v.message, []).append(key)
+    text = f"{_listed(good)} {'is' if len(good) == 1 else 'are'} right. " if good else ""
+    return text + " ".join(f"{_listed(keys)}: {message}" for message, keys in by_message.items())
+
+
+@graded
+def check_conv2d_backward(fn, *, name="my_conv2d_backward", cases=CONV2D_BACKWARD_CASES):
+    """Check a student's ``fn(x, w, grad_out, stride, padding) → (dx, dw, db)`` for a batched 2D convolution.
+
+    Shapes: x (N, C_in, H, W), w (C_out, C_in, KH, KW), grad_out (N, C_out, H', W'); dx like x, dw like w,
+    db (C_out,). ``fn`` runs on the ``cases`` (random floats; stride 1 and 2, padding 0 and 1, one and several
+    channels, a batch of 1 to 3 images; see ``CONV2D_BACKWARD_CASES``) and each result is compared with
+    :func:`conv2d_backward`, which the tests hold to torch autograd. A wrong result is named when it is one
+    of :func:`conv2d_backward_mistakes` (kernel not flipped, padding not cropped, stride not spread into g,
+    bias gradient not summed, dw not summed over the batch, channel axes swapped, = for +=, a wrong shape),
+    and the verdict says which of the three gradients are right. An exception in ``fn`` becomes a ❌ that
+    quotes it; ``fn`` of None, or returning None, has not been answered yet.
+
+    >>> check_conv2d_backward(lambda x, w, g, stride=1, padding=0: conv2d_backward(x, w, g, stride, padding))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    ✅ Correct. my_conv2d_backward agrees with helpers.conv2d_backward on 4 cases: stride 1 and 2, padding 0
+    and 1, one and several channels, batches of 1 to 3 images.
+    """
+    from .checks import Verdict, call_student
+
+    if fn is None:
+        return Verdict(None, f"Replace the `None` with your function {name}, run the cell, then run this check "
+                             "again.")
+    if not callable(fn):
+        return Verdict(False, f"{name} should be a function (def {name}(x, w, grad_out, stride=1, padding=0): …); "
+                              f"got {describe(fn)}.")
+    names = ("dx", "dw", "db")
+    for k, (seed, n, c_in, c_out, h, wd, kh, kw, s, p) in enumerate(cases):
+        rng = np.random.default_rng(seed)
+        x, w = rng.normal(size=(n, c_in, h, wd)), rng.normal(size=(c_out, c_in, kh, kw))
+        g = rng.normal(size=(n, c_out, (h + 2 * p - kh) // s + 1, (wd + 2 * p - kw) // s + 1))
+        where = _conv_case_text(n, c_in, c_out, h, wd, kh, kw, s, p)
+        got = call_student(fn, x.copy(), w.copy(), g.copy(), s, p, name=name)
+        if isinstance(got, Verdict):
+            return Verdict(False, f"{got.message} (on {where}, grad_out {g.shape})")
+        if got is None:
+            if k == 0:
+                return Verdict(None, f"{name} returns None: replace result = None with your code, run the cell, "
+                                     "then run this check again.")
+            return Verdict(False, f"{name} returned None on {where}: every path should end in return result.")
+        parts, problem = _as_parts(got, 3, names)
+        if problem:
+            return Verdict(False, f"{problem} (on {where})")
+        expected = conv2d_backward(x, w, g, stride=s, padding=p)
+        shapes = [np.shape(part) for part in parts]
+        if shapes[0] == w.shape and shapes[1] == x.shape and x.shape != w.shape:
+            return Verdict(False, f"dx and dw are swapped: return (dx, dw, db), dx (the shape of x) first "
+                                  f"(on {where}).")
+        mistakes = conv2d_backward_mistakes(x, w, g, s, p)
+        found = {key: _compare_part(part, ref, key, mistakes[key], mistakes[f"{key}_shapes"])
+                 for part, ref, key in zip(parts, expected, names, strict=True)}
+        if not all(v.ok for v in found.values()):
+            return Verdict(False, f"On {where}: " + _parts_report(found))
+    return Verdict(True, f"{name} agrees with helpers.conv2d_backward on {len(cases)} cases: stride 1 and 2, padding "
+                         "0 and 1, one and several channels, batches of 1 to 3 images.")
+
+
+# (seed, N, C, H, W, kernel_size, stride, ties); stride "default" means the argument is left out (stride=None).
+# Windows that tile the input first, then overlapping ones (stride < kernel_size), then ties (small whole numbers).
+MAX_POOL2D_BACKWARD_CASES = (
+    (50, 1, 1, 4, 4, 2, "default", False),
+    (51, 2, 3, 6, 4, 2, None, False),
+    (52, 2, 2, 5, 5, 3, 1, False),
+    (53, 2, 2, 7, 6, 3, 2, False),
+    (54, 1, 2, 6, 6, 2, None, True),
+    (55, 2, 1, 5, 5, 3, 1, True),
+)
+
+
+def _route(x, g, k, s, pick, mode="add"):
+    """Send each window's g to the entries ``pick(window)`` marks (a 0/1 array), window by window.
+
+    ``mode`` "add" accumulates (+=); "entry" and "window" are the mistakes that overwrite (=) the marked
+    entries or the whole window.
+    """
+    dx = np.zeros(x.shape)
+    n_img, chans, ho, wo = g.shape
+    for n in range(n_img):
+        for c in range(chans):
+            for i in range(ho):
+                for j in range(wo):
+                    rows, cols = slice(i * s, i * s + k), slice(j * s, j * s + k)
+                    mark = pick(x[n, c, rows, cols])
+                    if mode == "add":
+                        dx[n, c, rows, cols] += mark * g[n, c, i, j]
+                    elif mode == "window":
+                        dx[n, c, rows, cols] = mark * g[n, c, i, j]
+                    else:
+                        dx[n, c, rows, cols][mark > 0] = g[n, c, i, j]
+    return dx
+
+
+def _first_max(win):
+    return np.eye(win.size)[np.argmax(win)].reshape(win.shape)
+
+
+def _last_max(win):
+    return np.eye(win.size)[win.size - 1 - np.argmax(win.ravel()[::-1])].reshape(win.shape)
+
+
+def _every_max(win):
+    return (win == win.max()).astype(float)
+
+
+def _first_min(win):
+    return np.eye(win.size)[np.argmin(win)].reshape(win.shape)
+
+
+def max_pool2d_backward_mistakes(x, grad_out, kernel_size, stride=None):
+    """The usual wrong answers for ∂L/∂x of ``max_pool2d(x, kernel_size, stride)``, each with its misconception.
+
+    Returns (candidates, shape_candidates): lists of (array, explanation) and (shape, explanation) pairs for
+    :func:`helpers.checks.check_array`. Shapes: x (N, C, H, W), grad_out (N, C, H', W'); square windows, no
+    padding. Average pooling's backward, g to the whole window or to the minimum, every tied maximum (or the
+    last) instead of the first, overwriting (=) where windows overlap, 1 or the maximum's value instead of g,
+    one image or channel only, and the pooled shape. Used by :func:`check_max_pool2d_backward` and the tests.
+
+    >>> cands, shapes = max_pool2d_backward_mistakes(np.array([[[[1.0, 2.0], [3.0, 0.0]]]]), np.ones((1, 1, 1, 1)), 2)
+    >>> [why.split(":")[0] for _, why in cands][:2]
+    ["That is average pooling's backward (g/k² to every entry of the window)", 'g goes to the maximum only']
+    """
+    x, g = np.asarray(x, dtype=np.float64), np.asarray(grad_out, dtype=np.float64)
+    k = int(kernel_size)
+    s = k if stride is None else int(stride)
+    marks = _route(x, np.ones(g.shape), k, s, _first_max)
+    first = _route(x, g, k, s, _first_max)
+    plus = ("Overlapping windows (stride < kernel_size) share entries: add each window's gradient (+=) instead of "
+            "overwriting (=) what an earlier window put there.")
+    cands = [
+        (avg_pool2d_backward(x, g, k, s), "That is average pooling's backward (g/k² to every entry of the window): "
+                                          "in max pooling only the window's maximum changed the output, so it "
+                                          "alone gets g."),
+        (avg_pool2d_backward(x, g, k, s) * k * k, "g goes to the maximum only: the other entries of the window did "
+                                                  "not change the output, so they get 0."),
+        (_route(x, g, k, s, _first_min), "You sent g to the window's minimum: it goes to the maximum (argmax), "
+                                         "the entry the pooled output came from."),
+        (_route(x, g, k, s, _every_max), "Ties: when several entries share a window's maximum, only the first in "
+                                         "reading order gets g (the convention of torch and of np.argmax), not "
+                                         "every one of them."),
+        (_route(x, g, k, s, _last_max), "Ties: the first maximum in reading order gets g (np.argmax and torch "
+                                        "pick it), not the last."),
+        (_route(x, g, k, s, _first_max, "entry"), plus),
+        (_route(x, g, k, s, _first_max, "window"), plus),
+        (marks, "You marked where the maxima are; each one receives its window's g, not 1."),
+        (marks * x, "Each maximum receives its window's g, not its own value."),
+    ]
+    if x.shape[0] > 1 or x.shape[1] > 1:
+        only = np.zeros(x.shape)
+        only[0, 0] = first[0, 0]
+        cands.append((only, "Only image 0, channel 0 got its gradient: loop over every image and every channel."))
+    shapes = [(g.shape, "That is the pooled shape (grad_out's); dx has the shape of x, one entry per input pixel."),
+              (x.shape[2:], "dx has the shape of x, (N, C, H, W): keep the image and channel axes.")]
+    return cands, shapes
+
+
+@graded
+def check_max_pool2d_backward(fn, *, name="my_max_pool2d_backward", cases=MAX_POOL2D_BACKWARD_CASES):
+    """Check a student's ``fn(x, grad_out, kernel_size, stride=None) → dx`` for max pooling (no padding).
+
+    Shapes: x (N, C, H, W), grad_out (N, C, H', W') → dx (N, C, H, W). ``fn`` runs on the ``cases`` (see
+    ``MAX_POOL2D_BACKWARD_CASES``: windows that tile, overlapping windows, the default stride, ties) and each
+    result is compared with :func:`max_pool2d_backward` (torch's convention: on a tie the *first* maximum in
+    reading order gets the gradient). A wrong result is named when it is one of
+    :func:`max_pool2d_backward_mistakes`; an exception becomes a ❌ quoting it; None is "not answered yet".
+
+    >>> check_max_pool2d_backward(lambda x, g, k, stride=None: max_pool2d_backward(x, g, k, stride))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    ✅ Correct. my_max_pool2d_backward agrees with helpers.max_pool2d_backward on 6 cases: windows that tile
+    and that overlap, the default stride, ties.
+    """
+    from .checks import Verdict, call_student
+
+    if fn is None:
+        return Verdict(None, f"Replace the `None` with your function {name}, run the cell, then run this check "
+                             "again.")
+    if not callable(fn):
+        return Verdict(False, f"{name} should be a function (def {name}(x, grad_out, kernel_size, stride=None): …); "
+                              f"got {describe(fn)}.")
+    for c, (seed, n, chans, h, wd, k, stride, ties) in enumerate(cases):
+        rng = np.random.default_rng(seed)
+        x = rng.integers(0, 3, size=(n, chans, h, wd)).astype(float) if ties else rng.normal(size=(n, chans, h, wd))
+        s = k if stride in (None, "default") else stride
+        g = rng.normal(size=(n, chans, (h - k) // s + 1, (wd - k) // s + 1))
+        args = (x.copy(), g.copy(), k) + (() if stride == "default" else (stride,))
+        given = "stride left out" if stride == "default" else f"stride {stride}"
+        where = (f"{'1 image' if n == 1 else f'{n} images'} of {chans} channel{'s' if chans > 1 else ''}, "
+                 f"{h}×{wd}, kernel_size {k}, {given}{', with ties' if ties else ''}")
+        got = call_student(fn, *args, name=name)
+        if isinstance(got, Verdict):
+            if stride in (None, "default") and "NoneType" in got.message:
+                return Verdict(False, f"{got.message.split(' Likely cause')[0]} (on {where}). stride=None means "
+                                      "stride = kernel_size (as in torch): replace it before using it, e.g. "
+                                      "`if stride is None: stride = kernel_size`.")
+            return Verdict(False, f"{got.message} (on {where})")
+        if got is None:
+            if c == 0:
+                return Verdict(None, f"{name} returns None: replace result = None with your code, run the cell, "
+                                     "then run this check again.")
+            return Verdict(False, f"{name} returned None on {where}: every path should end in return result.")
+        cands, shapes = max_pool2d_backward_mistakes(x, g, k, s)
+        verdict = _compare_part(got, max_pool2d_backward(x, g, k, s), "dx", cands, shapes)
+        if not verdict.ok:
+            return Verdict(False, f"On {where}: {verdict.message}")
+    return Verdict(True, f"{name} agrees with helpers.max_pool2d_backward on {len(cases)} cases: windows that tile "
+                         "and that overlap, the default stride, ties.")
