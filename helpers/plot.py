@@ -1,5 +1,5 @@
 """Figures the notebooks share: a small matrix with its numbers, a grid of images, boxes on a scene, the pushes of a
-1D convolution's gradient.
+1D convolution's gradient; training curves, one of them live (it redraws itself after every epoch).
 
 Plotting aids, not lessons: each draws on a matplotlib axis (or returns a figure); the numbers it writes are
 the ones the notebook computes and checks beside it. matplotlib is imported inside the functions, so
@@ -8,10 +8,12 @@ the ones the notebook computes and checks beside it. matplotlib is imported insi
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ._text import number
-from ._validate import as_array
+from ._validate import as_array, describe
 
 # colour maps centred on zero: their colour limits are set symmetric (±) by default
 _DIVERGING = {"RdBu", "RdBu_r", "bwr", "bwr_r", "coolwarm", "coolwarm_r", "seismic", "seismic_r", "PuOr", "PuOr_r"}
@@ -205,3 +207,181 @@ def draw_pushes(ax, x, grad_c, title=""):
 
 
 __all__ = ["draw_boxes", "draw_pushes", "show_image", "show_images", "show_matrix"]
+
+
+# --------------------------------------------------------------------------- training curves
+def history_lists(history) -> dict:
+    """The per-epoch lists of a training history, by name: from the dict a hand-written loop returns
+    (``{"loss": […], "accuracy": […]}``, notebook 06 section 4) or from :class:`helpers.train.History`
+    (``train_loss``, ``train_acc``, ``test_acc``, ``test_loss``). Keys: ``"loss"``, ``"accuracy"`` and, when
+    measured, ``"test loss"``, ``"test accuracy"``; values are lists of floats (nan where not measured).
+
+    >>> history_lists({"loss": [2.0, 1.0], "accuracy": [0.5, 0.75]})
+    {'loss': [2.0, 1.0], 'accuracy': [0.5, 0.75]}
+    """
+    if isinstance(history, dict):
+        missing = [k for k in ("loss", "accuracy") if k not in history]
+        if missing:
+            raise ValueError(f"history must hold the lists \"loss\" and \"accuracy\" (one number per epoch); "
+                             f"it has the keys {sorted(map(str, history))}.")
+        out = {k: [float(v) for v in history[k]] for k in ("loss", "accuracy")}
+        for k in ("test loss", "test accuracy"):
+            if k in history:
+                out[k] = [float(v) for v in history[k]]
+        return out
+    if hasattr(history, "train_loss") and hasattr(history, "train_acc"):
+        out = {"loss": [float(v) for v in history.train_loss], "accuracy": [float(v) for v in history.train_acc]}
+        for k, attr in (("test loss", "test_loss"), ("test accuracy", "test_acc")):
+            values = [float(v) for v in getattr(history, attr, [])]
+            if values and not all(math.isnan(v) for v in values):
+                out[k] = values
+        return out
+    raise TypeError(f"history must be the dict of lists a training loop returns ({{\"loss\": […], \"accuracy\": "
+                    f"[…]}}) or a helpers.train.History, got {describe(history)}.")
+
+
+class LivePlot:
+    """A training figure that redraws itself after every epoch: the loss (left) and the accuracy (right).
+
+    Pass it as a training loop's ``after_epoch`` (notebook 06, section 4): the loop calls ``live(history)`` at
+    the end of every epoch with its history (see :func:`history_lists`). With ``test=(model, X_test, y_test)``
+    it also measures the test loss and accuracy of ``model`` at that moment (cross-entropy and
+    :func:`helpers.train.evaluate`) and keeps them in ``live.test_loss`` and ``live.test_accuracy``.
+
+    In a notebook the figure is shown once, when the LivePlot is made, and each call replaces that same
+    output (IPython's ``display`` with a ``display_id``), so JupyterLab shows the curves growing and the cell
+    keeps a single output: the final figure. That is also what a stored notebook holds and what strict nbval
+    compares: one display whose text is the figure's size (nbval does not compare the image). The figure is
+    made without pyplot, so the inline backend does not show it a second time at the end of the cell.
+    ``show=False`` draws without displaying (tests, scripts); ``live.figure`` is the matplotlib Figure.
+
+    >>> live = LivePlot(epochs=3, show=False)
+    >>> live({"loss": [2.3, 1.1], "accuracy": [0.1, 0.6]})
+    >>> live.lines["loss"].get_ydata().tolist(), live.lines["accuracy"].get_ydata().tolist()
+    ([2.3, 1.1], [10.0, 60.0])
+    """
+
+    def __init__(self, epochs, *, test=None, title=None, figsize=(7.5, 2.6), dpi=72, show=True):
+        from matplotlib.figure import Figure
+
+        from ._validate import flag, whole
+
+        self.epochs = whole(epochs, "epochs", minimum=1)
+        show = flag(show, "show")
+        if test is not None and not (isinstance(test, (tuple, list)) and len(test) == 3):
+            raise TypeError(f"test must be (model, X_test, y_test) or None, got {describe(test)}.")
+        self.test = test
+        self.test_loss, self.test_accuracy = [], []
+        self.figure = Figure(figsize=figsize, dpi=dpi)
+        ax_loss, ax_acc = self.figure.subplots(1, 2)
+        self.axes = {"loss": ax_loss, "accuracy": ax_acc}
+        styles = {"loss": (ax_loss, "o-", "tab:blue", "training"), "test loss": (ax_loss, "s-", "tab:orange", "test"),
+                  "accuracy": (ax_acc, "o-", "tab:blue", "training"),
+                  "test accuracy": (ax_acc, "s-", "tab:orange", "test")}
+        self.lines = {}
+        for key, (ax, style, colour, label) in styles.items():
+            if key.startswith("test") and test is None:
+                continue
+            (self.lines[key],) = ax.plot([], [], style, ms=3, color=colour, label=label)
+        for ax, what in ((ax_loss, "loss (lower is better)"), (ax_acc, "accuracy % (higher is better)")):
+            ax.set_xlim(0.5, self.epochs + 0.5)
+            ax.set_xlabel("epoch")
+            ax.set_title(what, fontsize=10)
+            ax.grid(alpha=0.3)
+            ax.legend(loc="center right", fontsize=8)
+        ax_loss.set_ylim(0, 2.5)
+        ax_acc.set_ylim(0, 100)
+        if title:
+            self.figure.suptitle(title, fontsize=11)
+        self.figure.tight_layout()
+        self._handle = None
+        if show:
+            from IPython.display import display
+
+            self._handle = display(self.figure, display_id=True)
+
+    def __call__(self, history):
+        lists = history_lists(history)
+        if self.test is not None:
+            self._measure()
+            lists["test loss"], lists["test accuracy"] = self.test_loss, self.test_accuracy
+        top = 2.5
+        for key, line in self.lines.items():
+            values = np.asarray(lists.get(key, []), dtype=float)
+            scale = 100.0 if "accuracy" in key else 1.0
+            line.set_data(np.arange(1, len(values) + 1), scale * values)
+            if "loss" in key and np.isfinite(values).any():
+                top = max(top, 1.05 * float(np.nanmax(values[np.isfinite(values)])))
+        self.axes["loss"].set_ylim(0, top)
+        if self._handle is not None:
+            self._handle.update(self.figure)
+
+    def _measure(self):
+        import torch
+        import torch.nn.functional as F
+
+        from .train import evaluate, predict
+
+        model, X, y = self.test
+        scores = torch.from_numpy(predict(model, X, logits=True))
+        labels = torch.as_tensor(np.asarray(y), dtype=torch.long)
+        self.test_loss.append(float(F.cross_entropy(scores, labels)))
+        self.test_accuracy.append(evaluate(model, X, y))
+
+
+def compare_histories(histories, *, steps=False, title=None, figsize=(7.5, 2.6), dpi=72, logy=False):
+    """Several training runs in one figure: the training loss (left) and the accuracy (right), one colour a run.
+
+    ``histories`` maps a label (such as ``"lr = 0.005"``) to a history (see :func:`history_lists`); the
+    accuracy panel shows the test accuracy where every history has one, else the training accuracy (dashed).
+    ``steps=True`` counts optimizer steps on the x-axis instead of epochs, and draws the loss of every step
+    (``History.batch_loss``, which :func:`helpers.train.fit` records): runs with different batch sizes are
+    then compared step for step, and a loss that shoots up in the first steps shows. ``logy``: the loss on a
+    log scale (a loss that blows up and one that crawls, in one panel). Returns the Figure.
+
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> fig = compare_histories({"a": {"loss": [2.0, 1.0], "accuracy": [0.5, 0.8]},
+    ...                          "b": {"loss": [2.2, 2.1], "accuracy": [0.2, 0.3]}})
+    >>> [line.get_label() for line in fig.axes[0].get_lines()]
+    ['a', 'b']
+    """
+    import matplotlib.pyplot as plt
+
+    from ._validate import flag
+
+    if not isinstance(histories, dict) or not histories:
+        raise TypeError(f"histories must be a dict {{label: history}} with at least one run, got "
+                        f"{describe(histories)}.")
+    steps, logy = flag(steps, "steps"), flag(logy, "logy")
+    lists = {label: history_lists(h) for label, h in histories.items()}
+    test = all("test accuracy" in v for v in lists.values())
+    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=figsize, dpi=dpi)
+    for i, (label, history) in enumerate(histories.items()):
+        runs = lists[label]
+        colour = f"C{i}"
+        epochs = np.arange(1, len(runs["loss"]) + 1, dtype=float)
+        if steps:
+            per_step = [float(v) for v in getattr(history, "batch_loss", [])]
+            if not per_step or len(per_step) % len(epochs):
+                raise ValueError(f"steps=True needs the loss of every step (History.batch_loss, recorded by fit); "
+                                 f"the run {label!r} has none.")
+            x = epochs * (len(per_step) // len(epochs))
+            ax_loss.plot(np.arange(1, len(per_step) + 1), per_step, "-", lw=1.2, color=colour, label=str(label))
+        else:
+            x = epochs
+            ax_loss.plot(x, runs["loss"], "o-", ms=3, color=colour, label=str(label))
+        accuracy = runs["test accuracy"] if test else runs["accuracy"]
+        ax_acc.plot(x, 100 * np.asarray(accuracy), "o-" if test else "o--", ms=3, color=colour, label=str(label))
+    ax_loss.set_title("training loss" + (" of every step" if steps else ""), fontsize=10)
+    ax_acc.set_title(f"{'test' if test else 'training'} accuracy % after each epoch", fontsize=10)
+    if logy:
+        ax_loss.set_yscale("log")
+    for ax in (ax_loss, ax_acc):
+        ax.set_xlabel("optimizer steps" if steps else "epoch")
+        ax.grid(alpha=0.3)
+    ax_acc.set_ylim(0, 100)
+    ax_loss.legend(fontsize=8)
+    if title:
+        fig.suptitle(title, fontsize=11)
+    fig.tight_layout()
+    return fig

@@ -33,8 +33,9 @@ from ._validate import describe, flag, real, whole
 from ._validate import seed as _check_seed
 
 # notebook 06's training of the digits CNN (section 4), which the benchmark repeats and times
+# (the notebook writes them out in its training cell; tests/test_training_lesson.py keeps the two the same)
 DIGITS_EPOCHS = 20
-DIGITS_BATCH_SIZE = 32
+DIGITS_BATCH_SIZE = 64
 DIGITS_LR = 2e-3
 
 
@@ -298,16 +299,19 @@ def _check_labels(out_shape, y, name: str, *, training: bool = False):
 # --------------------------------------------------------------------------- history
 @dataclass
 class History:
-    """What :func:`fit` measured, one entry per epoch: mean training loss, training and test accuracy.
+    """What :func:`fit` measured, one entry per epoch: mean training loss, training and test accuracy, test loss.
 
-    Accuracies are fractions in ``[0, 1]``; ``test_acc`` holds ``nan`` when no test set was given, and
-    both accuracies are ``nan`` for regression targets. ``seconds`` (per-epoch wall-clock time) is kept
-    out of the printed form, which shows only rounded, reproducible numbers.
+    Accuracies are fractions in ``[0, 1]``; ``test_acc`` and ``test_loss`` hold ``nan`` when no test set was
+    given, and both accuracies are ``nan`` for regression targets. ``batch_loss`` has one entry per optimizer
+    step (the loss of that step's batch). ``seconds`` (per-epoch wall-clock time) is kept out of the printed
+    form, which shows only rounded, reproducible numbers.
     """
 
     train_loss: list = field(default_factory=list)
     train_acc: list = field(default_factory=list)
     test_acc: list = field(default_factory=list)
+    test_loss: list = field(default_factory=list, repr=False)
+    batch_loss: list = field(default_factory=list, repr=False)
     seconds: list = field(default_factory=list, repr=False)
 
     @property
@@ -333,7 +337,7 @@ class History:
         return "\n".join(lines)
 
     def plot(self, title: str | None = None, figsize=(7.5, 2.6), dpi: int = 80):
-        """A static figure: the training loss (left) and the accuracies (right) against the epoch.
+        """A static figure: the training (and test) loss (left) and the accuracies (right) against the epoch.
 
         Returns the matplotlib Figure (end the cell with ``plt.show()`` to display it without its repr).
         """
@@ -341,9 +345,12 @@ class History:
 
         epochs = np.arange(1, self.epochs + 1)
         fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=figsize, dpi=dpi)
-        ax_loss.plot(epochs, self.train_loss, "o-", ms=3, color="tab:blue")
+        ax_loss.plot(epochs, self.train_loss, "o-", ms=3, color="tab:blue", label="train")
+        if self.test_loss and not np.all(np.isnan(self.test_loss)):
+            ax_loss.plot(epochs, self.test_loss, "s-", ms=3, color="tab:orange", label="test")
+            ax_loss.legend(loc="upper right", fontsize=8)
         ax_loss.set_xlabel("epoch")
-        ax_loss.set_ylabel("training loss")
+        ax_loss.set_ylabel("loss" if len(ax_loss.get_lines()) > 1 else "training loss")
         ax_loss.set_title("loss (lower is better)", fontsize=10)
         has_acc = False
         if not np.all(np.isnan(self.train_acc)):
@@ -429,12 +436,15 @@ def predict(model, X, batch_size: int = 512, *, logits: bool = False, threads: i
     return _classes(out)
 
 
-def _accuracy(model, Xt, yt, batch_size, threads, names=("X", "y")) -> float:
-    """Accuracy on checked tensors; labels are checked against the number of classes the model gives."""
+def _accuracy(model, Xt, yt, batch_size, threads, names=("X", "y"), *, out=None) -> float:
+    """Accuracy on checked tensors; labels are checked against the number of classes the model gives.
+
+    ``out``: the model's outputs for ``Xt`` when they are already computed."""
     name_x, name_y = names
     _check_pair(Xt, yt, name_x, name_y)
-    with _threads(threads):
-        out = _batched_outputs(model, Xt, batch_size, name_x)
+    if out is None:
+        with _threads(threads):
+            out = _batched_outputs(model, Xt, batch_size, name_x)
     if out.ndim >= 2:
         _check_labels(out.shape, yt, name_y)
     pred = _classes(out)
@@ -442,6 +452,17 @@ def _accuracy(model, Xt, yt, batch_size, threads, names=("X", "y")) -> float:
         raise ValueError(f"predictions have shape {pred.shape} but {name_y} has shape {tuple(yt.shape)}: "
                          f"{name_y} must hold one class index per example (or per pixel).")
     return float((pred == yt.numpy()).mean())
+
+
+def _test_loss(loss_fn, out, yt) -> float:
+    """The loss on the whole test set from its outputs (nan when the loss cannot take them on the CPU)."""
+    import torch
+
+    try:
+        with torch.no_grad():
+            return float(loss_fn(out, yt))
+    except (RuntimeError, ValueError, TypeError):
+        return float("nan")
 
 
 def evaluate(model, X, y, batch_size: int = 512, *, threads: int | None = 1) -> float:
@@ -499,16 +520,23 @@ def _make_optimizer(optimizer, params, lr):
 
 def fit(model, X_train, y_train, X_test=None, y_test=None, *, epochs: int = 10, batch_size: int = 64,
         lr: float = 1e-3, optimizer="adam", seed: int = 0, device=None, progress: bool = True,
-        loss_fn=None, threads: int | None = 1) -> History:
+        loss_fn=None, threads: int | None = 1, after_epoch=None) -> History:
     """Train ``model`` with mini-batch gradient descent and return its :class:`History`.
 
-    Every epoch: shuffle the training set (with a generator seeded by ``seed``), then for each batch of
-    ``batch_size`` examples compute the loss (``loss_fn``, default cross-entropy on class scores),
-    back-propagate and take one ``optimizer`` step (``"adam"``, ``"sgd"`` with momentum 0.9, or a
-    function ``params → optimizer``) with learning rate ``lr``. After the epoch, record the mean
-    training loss, the training accuracy measured on the fly, and the test accuracy when ``(X_test,
-    y_test)`` is given. ``progress=True`` prints one line per epoch (with its duration, so the text
-    changes between runs). ``threads``: CPU threads for torch during the call (see the module's notes).
+    This is the training loop that notebook 06 teaches in section 4 ("Train it on handwritten digits"), where
+    the student writes it as ``my_train``, packaged with argument checks, a device and a progress line; with
+    the default optimizer and loss, ``fit`` and that loop give the same weights for the same seed
+    (tests/test_training_lesson.py). Pass the learning rate ``lr`` at every call: the default, Adam's usual
+    1e-3, is only a starting point.
+
+    Every epoch: shuffle the training set (``torch.randperm`` with a generator seeded once by ``seed``), then
+    for each batch of ``batch_size`` examples compute the loss (``loss_fn``, default cross-entropy on class
+    scores), back-propagate and take one ``optimizer`` step (``"adam"``, ``"sgd"`` with momentum 0.9, or a
+    function ``params → optimizer``) with learning rate ``lr``. After the epoch, record the mean training
+    loss (each batch's loss weighted by its size), the training accuracy measured on the fly, and the test
+    accuracy and loss when ``(X_test, y_test)`` is given; then call ``after_epoch(history)`` if given (a
+    :class:`helpers.plot.LivePlot`, say). ``progress=True`` prints one line per epoch (with its duration, so
+    the text changes between runs). ``threads``: CPU threads for torch during the call (see the module's notes).
 
     Inputs are NumPy arrays or tensors: ``X`` ``(N, C, H, W)`` (or any ``(N, …)`` the model accepts),
     ``y`` int ``(N,)`` class indices (or floats with a regression ``loss_fn``). The model is moved to
@@ -521,13 +549,16 @@ def fit(model, X_train, y_train, X_test=None, y_test=None, *, epochs: int = 10, 
     against the model's first output, before the first step). A ``loss_fn`` of your own decides what its
     targets are: then the labels are not checked.
     """
+    if after_epoch is not None and not callable(after_epoch):
+        raise TypeError(f"after_epoch must be a function called as after_epoch(history) after every epoch (such "
+                        f"as a helpers.plot.LivePlot), or None; got {describe(after_epoch)}.")
     with _threads(threads):
         return _fit(model, X_train, y_train, X_test, y_test, epochs, batch_size, lr, optimizer, seed, device,
-                    progress, loss_fn)
+                    progress, loss_fn, after_epoch)
 
 
 def _fit(model, X_train, y_train, X_test, y_test, epochs, batch_size, lr, optimizer, seed, device, progress,
-         loss_fn) -> History:
+         loss_fn, after_epoch=None) -> History:
     import torch
 
     epochs = whole(epochs, "epochs", minimum=1)
@@ -584,21 +615,28 @@ def _fit(model, X_train, y_train, X_test, y_test, epochs, batch_size, lr, optimi
                 )
             loss.backward()
             opt.step()
+            history.batch_loss.append(loss.item())
             total_loss += loss.item() * len(idx)
             if classify and out.ndim >= 2 and out.shape[0] == yb.shape[0] and out.shape[2:] == yb.shape[1:]:
                 correct += (out.detach().argmax(dim=1) == yb).sum().item()
                 counted += yb.numel()
         history.train_loss.append(total_loss / n)
         history.train_acc.append(correct / counted if counted else float("nan"))
-        if X_test is not None and classify:
-            history.test_acc.append(_accuracy(model, Xte, yte, 512, None, names=("X_test", "y_test")))
+        if X_test is not None:
+            out = _batched_outputs(model, Xte, 512, "X_test")
+            history.test_loss.append(_test_loss(loss_fn, out, yte))
+            history.test_acc.append(_accuracy(model, Xte, yte, 512, None, names=("X_test", "y_test"), out=out)
+                                    if classify else float("nan"))
         else:
+            history.test_loss.append(float("nan"))
             history.test_acc.append(float("nan"))
         history.seconds.append(time.perf_counter() - start)
         if progress:
             print(f"epoch {epoch:>{len(str(epochs))}}/{epochs}  loss {history.train_loss[-1]:.3f}  "
                   f"train acc {_pct(history.train_acc[-1])}  test acc {_pct(history.test_acc[-1])}  "
                   f"({history.seconds[-1]:.2f} s)", flush=True)
+        if after_epoch is not None:
+            after_epoch(history)
     model.eval()
     return history
 
@@ -616,7 +654,7 @@ def digits_cnn(seed: int = 0, relu: bool = True):
     head: 1×8×8 → 32×8×8 → 32×4×4 → 64×4×4 → 64×2×2 → 256 → 128 → 10 class scores; 53,002 parameters.
     Input ``(N, 1, 8, 8)``, output ``(N, 10)``.
 
-    ``relu=False`` leaves out every ReLU (notebook 06's exercise 10 on why the non-linearity matters); the
+    ``relu=False`` leaves out every ReLU (notebook 06's exercise 20 on why the non-linearity matters); the
     other layers and their starting weights are the same.
 
     >>> sum(p.numel() for p in digits_cnn().parameters())
