@@ -184,7 +184,8 @@ def run_with_catalogue(path: Path) -> dict:
                     if err or "not answered yet" not in text.lower():
                         result["problems"].append(f"{tag}: the untouched stub does not say 'not answered yet': "
                                                   f"{err or verdict_of(text)[:200]!r}")
-                    # the solution, then its check: accepted
+                    # the solution, then its check: accepted (an earlier exercise's `answer` is not this one's)
+                    kernel.run("globals().pop('answer', None)")
                     _, err = kernel.run(cell.source)
                     text, err2 = kernel.run(check)
                     if err or err2 or not verdict_of(text).startswith("✅"):
