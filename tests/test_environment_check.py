@@ -14,7 +14,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "notebooks" / "00_start_here.ipynb"
-SHOWN = ["numpy", "torch", "matplotlib", "ipywidgets"]
+SHOWN = ["numpy", "matplotlib", "ipywidgets"]   # what 00-05 need; torch is shown by the optional cell after it
 VERSION = re.compile(r"\d+\.\d+")                 # 3.11, 2.4.6: in a string, a version number
 PIN = re.compile(r"[=<>~!]=\s*\d")                 # "numpy==2.4", ">=3.11"
 
@@ -24,8 +24,8 @@ pytestmark = pytest.mark.notebooks  # about notebook 00, not the helpers: not pa
 @pytest.fixture(scope="module")
 def cell():
     nb = nbformat.read(NOTEBOOK, as_version=4)
-    cells = [c for c in nb.cells if c.cell_type == "code" and "pinned" in c.source]
-    assert len(cells) == 1, f"expected one environment-check cell (the one with `pinned`), found {len(cells)}"
+    cells = [c for c in nb.cells if c.cell_type == "code" and re.search(r"^pinned = ", c.source, re.M)]
+    assert len(cells) == 1, f"expected one environment-check cell (the one that sets `pinned`), found {len(cells)}"
     return cells[0]
 
 
