@@ -682,7 +682,7 @@ def check_conv2d_backward(fn, *, name="my_conv2d_backward", cases=CONV2D_BACKWAR
     ✅ Correct. my_conv2d_backward agrees with helpers.conv2d_backward on 4 cases: stride 1 and 2, padding 0
     and 1, one and several channels, batches of 1 to 3 images.
     """
-    from .checks import Verdict, call_student
+    from .checks import Verdict, call_student, returned_none
 
     if fn is None:
         return Verdict(None, f"Replace the `None` with your function {name}, run the cell, then run this check "
@@ -700,10 +700,7 @@ def check_conv2d_backward(fn, *, name="my_conv2d_backward", cases=CONV2D_BACKWAR
         if isinstance(got, Verdict):
             return Verdict(False, f"{got.message} (on {where}, grad_out {g.shape})")
         if got is None:
-            if k == 0:
-                return Verdict(None, f"{name} returns None: replace result = None with your code, run the cell, "
-                                     "then run this check again.")
-            return Verdict(False, f"{name} returned None on {where}: every path should end in return result.")
+            return returned_none(name, k == 0, where)
         parts, problem = _as_parts(got, 3, names)
         if problem:
             return Verdict(False, f"{problem} (on {where})")
@@ -834,7 +831,7 @@ def check_max_pool2d_backward(fn, *, name="my_max_pool2d_backward", cases=MAX_PO
     ✅ Correct. my_max_pool2d_backward agrees with helpers.max_pool2d_backward on 6 cases: windows that tile
     and that overlap, the default stride, ties.
     """
-    from .checks import Verdict, call_student
+    from .checks import Verdict, call_student, returned_none
 
     if fn is None:
         return Verdict(None, f"Replace the `None` with your function {name}, run the cell, then run this check "
@@ -859,10 +856,7 @@ def check_max_pool2d_backward(fn, *, name="my_max_pool2d_backward", cases=MAX_PO
                                       "`if stride is None: stride = kernel_size`.")
             return Verdict(False, f"{got.message} (on {where})")
         if got is None:
-            if c == 0:
-                return Verdict(None, f"{name} returns None: replace result = None with your code, run the cell, "
-                                     "then run this check again.")
-            return Verdict(False, f"{name} returned None on {where}: every path should end in return result.")
+            return returned_none(name, c == 0, where)
         cands, shapes = max_pool2d_backward_mistakes(x, g, k, s)
         verdict = _compare_part(got, max_pool2d_backward(x, g, k, s), "dx", cands, shapes)
         if not verdict.ok:

@@ -66,6 +66,15 @@ def _not_answered(what):
     return Verdict(None, f"Replace the `None` with your {what}, run the cell, then run this check again.")
 
 
+def returned_none(name, first, where):
+    """The verdict for a student's function that returned None: on the first trial it is the untouched stub
+    (not answered yet); later, a path of the function that forgot its ``return``."""
+    if first:
+        return Verdict(None, f"{name} returns None: replace result = None with your code, run the cell, "
+                             "then run this check again.")
+    return Verdict(False, f"{name} returned None on {where}: every path should end in return result.")
+
+
 def _holds_text(answer) -> bool:
     """Whether the answer is text, or a list/array whose entries are text (``["1", "2"]``)."""
     if isinstance(answer, (str, bytes)):
@@ -833,10 +842,7 @@ def check_conv2d_function(fn, *, name="my_conv2d"):
                 cause = "The error message names the line of your function that failed."
             return Verdict(False, f"{name} raised {type(err).__name__}: {str(err)[:150]} (on {where}). {cause}")
         if got is None:
-            if k == 0:
-                return Verdict(None, f"{name} returns None: replace result = None with your code, run the cell, "
-                                     "then run this check again.")
-            return Verdict(False, f"{name} returned None on {where}: every path should end in return result.")
+            return returned_none(name, k == 0, where)
         arr = answer_array(got, "output")
         if isinstance(arr, Verdict):
             return Verdict(False, f"On {where}: {arr.message}")

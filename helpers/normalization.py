@@ -16,7 +16,7 @@ import numpy as np
 
 from ._text import shape as shape_text
 from ._validate import as_array, describe, whole
-from .checks import Verdict, check_array
+from .checks import Verdict, check_array, returned_none
 from .grading import graded
 
 # --------------------------------------------------------------------------- batch norm: the trial batches
@@ -299,10 +299,7 @@ def check_batch_norm(fn, *, name="my_batch_norm"):
         if isinstance(got, Verdict):
             return got
         if got is None:
-            if k == 0:
-                return Verdict(None, f"{name} returns None: replace result = None with your code, run the cell, "
-                                     "then run this check again.")
-            return Verdict(False, f"{name} returned None on {where}: every path should end in return result.")
+            return returned_none(name, k == 0, where)
         arrays = _as_result(got, name, where, x.shape[1], x.shape)
         if isinstance(arrays, Verdict):
             return arrays
@@ -477,10 +474,7 @@ def check_residual_block(fn, *, name="residual_block"):
                 cause = "Call the function yourself on a small x: the traceback names the line."
             return Verdict(False, f"{name} raised {text[:200].rstrip('.')} (on {where}). {cause}")
         if got is None:
-            if k == 0:
-                return Verdict(None, f"{name} returns None: replace result = None with your code, run the cell, "
-                                     "then run this check again.")
-            return Verdict(False, f"{name} returned None on {where}: every path should end in return result.")
+            return returned_none(name, k == 0, where)
         if hasattr(got, "detach") and hasattr(got, "numpy"):
             got = got.detach().cpu().numpy()
         try:

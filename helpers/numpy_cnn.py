@@ -446,7 +446,7 @@ def check_loss_and_grads(fn, *, name="my_loss_and_grads", cases=LOSS_AND_GRADS_C
     ✅ Correct. The loss and the gradients of all four parameters agree with helpers.numpy_cnn.NumpyCNN on 2
     cases (the digits network, and one with other sizes).
     """
-    from .checks import Verdict, call_student
+    from .checks import Verdict, call_student, returned_none
 
     if fn is None:
         return Verdict(None, f"Replace the `None` with your function {name}, run the cell, then run this check "
@@ -464,10 +464,7 @@ def check_loss_and_grads(fn, *, name="my_loss_and_grads", cases=LOSS_AND_GRADS_C
         if isinstance(got, Verdict):
             return Verdict(False, f"{got.message} (on {where})")
         if got is None:
-            if k == 0:
-                return Verdict(None, f"{name} returns None: replace result = None with your code, run the cell, "
-                                     "then run this check again.")
-            return Verdict(False, f"{name} returned None on {where}: every path should end in return result.")
+            return returned_none(name, k == 0, where)
         if not isinstance(got, (tuple, list)) or len(got) != 2:
             return Verdict(False, f"Return the pair (loss, grads); {name} returned {describe(got)}.")
         loss, grads = got
